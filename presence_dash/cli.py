@@ -1,0 +1,173 @@
+"""Command line (CONTRACT "Command line"): serve, demo, check-config, worker, simulate.
+
+Exit codes: 0 ok, 2 bad config or usage, 1 other failure. Anything a user can get wrong is
+one readable line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import ConfigError, load_settings
+
+log = logging.getLogger("presence_dash")
+
+DEFAULT_CONFIG = "presence-dash.toml"
+SIMULATORS = ("servicenow",)
+
+
+class UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="presence-dash", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+
+    def server_flags(p: argparse.ArgumentParser, config: bool = True) -> None:
+        if config:
+            p.add_argument(
+                "--config",
+                "-c",
+                help="config file (TOML); default: "
+                f"$PRESENCE_DASH_CONFIG or ./{DEFAULT_CONFIG}, else the demo",
+            )
+        p.add_argument("--host", help="override [server] host")
+        p.add_argument("--port", type=int, help="override [server] port (or $PORT)")
+        p.add_argument(
+            "--async-mode",
+            choices=["eventlet", "gevent", "threading"],
+            help="override [server] async_mode",
+        )
+
+    server_flags(sub.add_parser("serve", help="run the dashboard (default)"))
+    server_flags(sub.add_parser("demo", help="run the demo with in-process simulators"), False)
+    check = sub.add_parser("check-config", help="validate a config file")
+    check.add_argument("file")
+    server_flags(sub.add_parser("worker", help="providers only, for several web nodes"))
+    sim = sub.add_parser("simulate", help="run one vendor simulator alone")
+    sim.add_argument("provider", choices=SIMULATORS)
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=0)
+    sim.add_argument("--username", default="presence.dash")
+    sim.add_argument(
+        "--password-env",
+        default="SIM_PASSWORD",
+        help="environment variable holding the password (default SIM_PASSWORD; "
+        "'secret' when unset)",
+    )
+    sim.add_argument(
+        "--demo-users",
+        type=int,
+        default=0,
+        help="seed N users that wander between active/idle/gone",
+    )
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    args = list(argv)
+    if not args or args[0].startswith("-"):
+        args.insert(0, "serve")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        ns = _parser().parse_args(args)
+    except SystemExit as exc:  # argparse already printed the usage line
+        return 2 if exc.code else 0
+    try:
+        if ns.command == "check-config":
+            load_settings(ns.file, os.environ)
+            print(f"{ns.file}: ok")
+            return 0
+        if ns.command == "simulate":
+            return _simulate(ns)
+        if ns.command == "worker":
+            raise UsageError(
+                "worker: running providers apart from the web nodes needs "
+                "[server] message_queue and is not available yet"
+            )
+        return _serve(ns)
+    except (ConfigError, UsageError) as exc:
+        print(f"presence-dash: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+    except OSError as exc:
+        print(f"presence-dash: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+def _config_path(ns: argparse.Namespace) -> str | None:
+    explicit = getattr(ns, "config", None) or os.environ.get("PRESENCE_DASH_CONFIG")
+    if explicit:
+        return explicit
+    return DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None
+
+
+def _serve(ns: argparse.Namespace) -> int:
+    from .factory import create_app
+
+    host = ns.host
+    port = ns.port or (int(os.environ["PORT"]) if os.environ.get("PORT", "").isdigit() else None)
+    path = None if ns.command == "demo" else _config_path(ns)
+    simulators = []
+    if path is None:
+        from .demo import start_demo
+
+        settings, simulators = start_demo(
+            host or "127.0.0.1", port or 8000, None, ns.async_mode or "eventlet"
+        )
+    else:
+        settings = load_settings(path, os.environ)
+    overrides = {
+        k: v for k, v in (("host", host), ("port", port), ("async_mode", ns.async_mode)) if v
+    }
+    if overrides:
+        settings = settings.replace_server(**overrides)
+    app = create_app(settings)
+    runtime = app.extensions["presence_dash"]
+    runtime.start()
+    server = settings.server
+    mode = "demo" if settings.demo else f"config {path}"
+    print(
+        f"presence-dash ({mode}, {server.async_mode}) on http://{server.host}:{server.port}",
+        flush=True,
+    )
+    try:
+        runtime.socketio.run(
+            app, host=server.host, port=server.port, log_output=False, allow_unsafe_werkzeug=True
+        )
+    finally:
+        runtime.stop()
+        for sim in simulators:
+            sim.shutdown()
+    return 0
+
+
+def _simulate(ns: argparse.Namespace) -> int:
+    from .simulators.serve import SimulatorServer
+
+    if ns.provider == "servicenow":
+        from .simulators import servicenow as module
+
+        sim = module.ServiceNowSim(
+            username=ns.username, password=os.environ.get(ns.password_env) or "secret"
+        )
+        if ns.demo_users:
+            from .demo import demo_people
+
+            people = demo_people()
+            sim.add_demo_users([p["servicenow"] for p in people[: ns.demo_users]])
+        app = module.create_app(sim)
+    server = SimulatorServer(app, ns.host, ns.port)
+    print(f"{ns.provider} simulator on {server.url}", flush=True)
+    server.serve_forever()
+    return 0

@@ -1,0 +1,251 @@
+"""The config file (TOML): parsed once at start into typed, validated objects.
+
+Validation errors name the key path the user wrote (`people[3].servicenow: ...`), unknown keys
+are errors (they are usually typos), and secrets are read only from the environment variables
+named by `*_env` keys, resolved here so nothing reads `os.environ` later.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .model import Person
+
+
+class ConfigError(ValueError):
+    """A config problem a user can fix; the message names the key and the problem."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")]
+EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+SysId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+
+
+class ServerConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    async_mode: Literal["eventlet", "gevent", "threading"] = "eventlet"
+    secret_key_env: EnvName | None = None
+    push_interval_ms: int = Field(100, ge=10, le=10_000)
+    database: str = "sqlite:///presence-dash.db"
+    message_queue: str = ""
+    change_log_size: int = Field(1024, ge=16, le=1_000_000)
+
+
+class PersonConfig(_Section):
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    team: Annotated[str, StringConstraints(min_length=1, max_length=100)] = "Team"
+    servicenow: str | None = None
+    cisco: str | None = None
+    salesforce: str | None = None
+
+    @field_validator("servicenow")
+    @classmethod
+    def _sys_id(cls, value: str | None) -> str | None:
+        if value and not _is_sys_id(value):
+            raise ValueError("expected a 32-character sys_id (lowercase hex)")
+        return value or None
+
+    def to_person(self) -> Person:
+        ids = {s: v for s in ("servicenow", "cisco", "salesforce") if (v := getattr(self, s))}
+        return Person(id=self.id, name=self.name, team=self.team, source_ids=ids)
+
+
+def _is_sys_id(value: str) -> bool:
+    return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
+
+
+class DirectoryConfig(_Section):
+    csv: str | None = None
+
+
+class ProviderCommon(_Section):
+    base_url: HttpUrl
+    timeout_seconds: float = Field(10, gt=0, le=300)
+
+
+class ServiceNowConfig(ProviderCommon):
+    username: str
+    password_env: EnvName
+    poll_seconds: float = Field(5, ge=0.05, le=3600)
+    online_within_s: float = Field(30, gt=0)
+    away_within_s: float = Field(60, gt=0)
+    # Names the public sources disagree on or leave open (docs/providers/servicenow.md).
+    request_method: Literal["GET", "POST"] = "POST"
+    users_field: str = "users"
+    user_id_key: str = "user"
+    batch_size: int = Field(500, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> ServiceNowConfig:
+        if self.away_within_s < self.online_within_s:
+            raise ValueError("away_within_s must be >= online_within_s")
+        return self
+
+
+class ProvidersConfig(_Section):
+    servicenow: ServiceNowConfig | None = None
+
+
+class AppConfig(_Section):
+    server: ServerConfig = ServerConfig()
+    people: list[PersonConfig] = []
+    directory: DirectoryConfig = DirectoryConfig()
+    providers: ProvidersConfig = ProvidersConfig()
+
+    @model_validator(mode="after")
+    def _unique_people(self) -> AppConfig:
+        seen: set[str] = set()
+        for person in self.people:
+            if person.id in seen:
+                raise ValueError(f"duplicate person id {person.id!r}")
+            seen.add(person.id)
+        return self
+
+
+class Settings:
+    """Everything the app needs at run time: the validated config plus resolved secrets."""
+
+    def __init__(self, config: AppConfig, secrets: Mapping[str, str], *, demo: bool = False):
+        self.config = config
+        self._secrets = dict(secrets)
+        self.demo = demo
+
+    @property
+    def server(self) -> ServerConfig:
+        return self.config.server
+
+    @property
+    def providers(self) -> ProvidersConfig:
+        return self.config.providers
+
+    def people(self) -> list[Person]:
+        return [p.to_person() for p in self.config.people]
+
+    def secret(self, env_name: str | None) -> str | None:
+        return self._secrets.get(env_name) if env_name else None
+
+    def replace_server(self, **changes: Any) -> Settings:
+        server = self.config.server.model_copy(update=changes)
+        return Settings(
+            self.config.model_copy(update={"server": server}), self._secrets, demo=self.demo
+        )
+
+
+def load_settings(path: str | Path, environ: Mapping[str, str]) -> Settings:
+    """Read, validate and resolve a config file; raise ConfigError naming the key."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return settings_from_dict(raw, environ, base_dir=path.parent)
+
+
+def settings_from_dict(
+    raw: Mapping[str, Any],
+    environ: Mapping[str, str],
+    *,
+    base_dir: Path = Path("."),
+    demo: bool = False,
+) -> Settings:
+    raw = dict(raw)
+    csv_people = _csv_people(raw.get("directory"), base_dir)
+    if csv_people:
+        raw["people"] = [*raw.get("people", []), *csv_people]
+    try:
+        config = AppConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_first_error(exc)) from None
+    return Settings(config, _resolve_secrets(raw, environ), demo=demo)
+
+
+def _first_error(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = _key_path(err["loc"]) or "config"
+    message = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        message = "unknown key (check the spelling)"
+    elif err["type"] == "missing":
+        message = "required key is missing"
+    elif err["type"] == "string_pattern_mismatch":
+        message = f"invalid value {err.get('input')!r}"
+    more = len(exc.errors()) - 1
+    return f"{where}: {message}" + (f" (and {more} more problem(s))" if more else "")
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text
+
+
+def _resolve_secrets(raw: Mapping[str, Any], environ: Mapping[str, str]) -> dict[str, str]:
+    """Every `*_env` key must name a set environment variable; collect their values."""
+    secrets: dict[str, str] = {}
+    for key_path, env_name in _env_keys(raw, ""):
+        value = environ.get(env_name)
+        if not value:
+            raise ConfigError(f"{key_path}: environment variable {env_name} is not set")
+        secrets[env_name] = value
+    return secrets
+
+
+def _env_keys(node: Any, prefix: str) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if str(key).endswith("_env") and isinstance(value, str) and value:
+                found.append((path, value))
+            else:
+                found.extend(_env_keys(value, path))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found.extend(_env_keys(value, f"{prefix}[{index}]"))
+    return found
+
+
+_CSV_COLUMNS = {"id", "name", "team", "servicenow", "cisco", "salesforce"}
+
+
+def _csv_people(directory: Any, base_dir: Path) -> list[dict[str, str]]:
+    if not isinstance(directory, Mapping) or not directory.get("csv"):
+        return []
+    path = base_dir / str(directory["csv"])
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            unknown = set(reader.fieldnames or ()) - _CSV_COLUMNS
+            if unknown:
+                raise ConfigError(f"directory.csv: {path}: unknown column(s) {sorted(unknown)}")
+            return [{k: v for k, v in row.items() if v} for row in reader]
+    except OSError as exc:
+        raise ConfigError(f"directory.csv: cannot read {path} ({exc.strerror})") from None

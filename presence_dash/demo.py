@@ -1,0 +1,106 @@
+"""The demo: vendor simulators in-process on loopback and seeded people in three teams."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from .config import Settings, settings_from_dict
+from .simulators import servicenow as sn_sim
+from .simulators.serve import SimulatorServer
+
+TEAMS = {
+    "Service Desk": [
+        "Ada Lovelace",
+        "Grace Hopper",
+        "Alan Turing",
+        "Katherine Johnson",
+        "Edsger Dijkstra",
+        "Barbara Liskov",
+        "Donald Knuth",
+        "Frances Allen",
+        "John Backus",
+        "Radia Perlman",
+        "Ken Thompson",
+        "Margaret Hamilton",
+        "Tim Berners-Lee",
+        "Hedy Lamarr",
+    ],
+    "Field Engineering": [
+        "Dennis Ritchie",
+        "Joan Clarke",
+        "Claude Shannon",
+        "Annie Easley",
+        "Niklaus Wirth",
+        "Sophie Wilson",
+        "Bjarne Stroustrup",
+        "Adele Goldberg",
+        "Guido van Rossum",
+        "Evelyn Berezin",
+        "Linus Torvalds",
+        "Mary Kenneth Keller",
+        "John McCarthy",
+    ],
+    "Network Operations": [
+        "Vint Cerf",
+        "Elizabeth Feinler",
+        "Bob Kahn",
+        "Jon Postel",
+        "Sally Floyd",
+        "Van Jacobson",
+        "Paul Baran",
+        "Judith Estrin",
+        "Leonard Kleinrock",
+        "Susan Kare",
+        "Whitfield Diffie",
+        "Shafi Goldwasser",
+        "Ward Christensen",
+    ],
+}
+
+
+def demo_people() -> list[dict[str, str]]:
+    """~40 people with stable ids and sys_ids (so bookmarks and history survive restarts)."""
+    people = []
+    for team, names in TEAMS.items():
+        for name in names:
+            pid = name.lower().replace(" ", "-").replace(".", "")
+            sys_id = hashlib.md5(f"demo:{pid}".encode(), usedforsecurity=False).hexdigest()
+            people.append({"id": pid, "name": name, "team": team, "servicenow": sys_id})
+    return people
+
+
+def start_demo(
+    host: str,
+    port: int,
+    spawn: Callable[[Callable[[], None]], Any] | None,
+    async_mode: str = "eventlet",
+) -> tuple[Settings, list[SimulatorServer]]:
+    """Start the simulators and return the settings that point the app at them."""
+    people = demo_people()
+    password = secrets.token_urlsafe(16)
+    sim = sn_sim.ServiceNowSim(username="presence.dash", password=password, rng=random.Random(7))
+    sim.add_demo_users([p["servicenow"] for p in people])
+    sn_server = SimulatorServer(sn_sim.create_app(sim)).start(spawn)
+    raw = {
+        "server": {
+            "host": host,
+            "port": port,
+            "async_mode": async_mode,
+            "database": "sqlite:///presence-dash-demo.db",
+        },
+        "people": people,
+        "providers": {
+            "servicenow": {
+                "base_url": sn_server.url,
+                "username": "presence.dash",
+                "password_env": "DEMO_SN_PASSWORD",
+                "poll_seconds": 2,
+            },
+        },
+    }
+    settings = settings_from_dict(raw, {"DEMO_SN_PASSWORD": password}, demo=True)
+    return settings, [sn_server]

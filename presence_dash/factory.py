@@ -1,0 +1,121 @@
+"""The app factory: builds the Flask app, its SocketIO server and the runtime that feeds it.
+
+`create_app` has no side effects beyond building objects; `Runtime.start()` launches the
+background tasks (provider loops, push hub), so tests can build apps freely.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from .board import PresenceBoard
+from .config import Settings
+from .hub import PushHub
+from .metrics import Metrics
+from .providers import build_providers
+from .providers.base import Clock
+from .runner import ProviderRunner, stale_after
+from .sockets import register_socket_handlers
+from .timefmt import utc_now
+from .web import api, health, pages
+from .web.errors import register_error_handlers
+
+log = logging.getLogger(__name__)
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _asset_dir(name: str) -> str:
+    """Templates and static files sit inside the package in a wheel, beside it in a checkout."""
+    inside = _PACKAGE_DIR / name
+    return str(inside if inside.is_dir() else _PACKAGE_DIR.parent / name)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    socketio: SocketIO
+    board: PresenceBoard
+    hub: PushHub
+    runners: list[ProviderRunner]
+    metrics: Metrics
+    clock: Clock
+    extra_tasks: list[Any] = field(default_factory=list)
+    started: bool = False
+
+    def start(self) -> None:
+        """Start the push hub and every provider loop as background tasks."""
+        if self.started:
+            return
+        self.started = True
+        self.hub.start()
+        for runner in self.runners:
+            self.socketio.start_background_task(runner.run_forever)
+
+    def stop(self) -> None:
+        for runner in self.runners:
+            runner.stop()
+        self.hub.stop()
+
+
+def create_app(settings: Settings, *, clock: Clock = utc_now) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=_asset_dir("templates"),
+        static_folder=_asset_dir("static"),
+    )
+    secret = settings.secret(settings.server.secret_key_env)
+    app.config.update(
+        SECRET_KEY=secret or _random_key(),
+        MAX_CONTENT_LENGTH=256 * 1024,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the CONTRACT's key order
+    mode = settings.server.async_mode
+    socketio = SocketIO(
+        app,
+        async_mode=mode,
+        message_queue=settings.server.message_queue or None,
+        # Same-origin browsers only; python-socketio compares Origin with the Host.
+        cors_allowed_origins=None,
+        max_http_buffer_size=64 * 1024,
+        ping_interval=10,
+        ping_timeout=10,
+    )
+    metrics = Metrics.create()
+    providers = build_providers(settings, clock)
+    hub_ref: list[PushHub] = []
+    board = PresenceBoard(
+        settings.people(),
+        {p.name: stale_after(p) for p in providers},
+        clock(),
+        change_log_size=settings.server.change_log_size,
+        on_dirty=lambda: hub_ref[0].notify() if hub_ref else None,
+    )
+    hub = PushHub(socketio, board, clock, settings.server.push_interval_ms / 1000, metrics)
+    hub_ref.append(hub)
+    runners = [
+        ProviderRunner(p, board, clock, socketio.sleep, on_poll=metrics.record_poll)
+        for p in providers
+    ]
+    runtime = Runtime(settings, socketio, board, hub, runners, metrics, clock)
+    app.extensions["presence_dash"] = runtime
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(health.bp)
+    register_error_handlers(app)
+    register_socket_handlers(socketio, hub, metrics)
+    return app
+
+
+def _random_key() -> str:
+    import secrets
+
+    # Sessions do not survive a restart without a configured key; fine until sign-in exists.
+    return secrets.token_hex(32)

@@ -1,0 +1,92 @@
+"""The push hub: turns board changes into Socket.IO events for every connected browser.
+
+At most one `presence` batch per push interval. The batch payload is built once and
+python-socketio encodes a broadcast packet once for all recipients, so the cost per batch
+grows with the number of clients only by the socket writes themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask_socketio import SocketIO
+
+from .board import Batch, PresenceBoard
+from .metrics import Metrics
+from .providers.base import Clock
+from .serialize import person_json, providers_json, snapshot_json
+
+log = logging.getLogger(__name__)
+
+STALENESS_CHECK_S = 1.0
+
+
+class PushHub:
+    def __init__(
+        self,
+        socketio: SocketIO,
+        board: PresenceBoard,
+        clock: Clock,
+        push_interval_s: float,
+        metrics: Metrics,
+        on_batch: Callable[[Batch], None] = lambda batch: None,
+    ) -> None:
+        self.socketio = socketio
+        self.board = board
+        self.clock = clock
+        self.push_interval_s = push_interval_s
+        self.metrics = metrics
+        self.on_batch = on_batch
+        self._wake: Any = None
+        self._stopped = False
+        self._last_flush = 0.0
+
+    def notify(self) -> None:
+        """Board callback: something changed; wake the loop (cheap, any thread)."""
+        if self._wake is not None:
+            self._wake.set()
+
+    def start(self) -> None:
+        self._wake = self.socketio.server.eio.create_event()
+        self.socketio.start_background_task(self._run)
+
+    def stop(self) -> None:
+        self._stopped = True
+        self.notify()
+
+    def _run(self) -> None:
+        while not self._stopped:
+            self._wake.wait(STALENESS_CHECK_S)
+            self._wake.clear()
+            try:
+                self.board.refresh(self.clock())
+                wait = self._last_flush + self.push_interval_s - time.monotonic()
+                if wait > 0:
+                    self.socketio.sleep(wait)  # batch whatever else arrives meanwhile
+                self.flush()
+            except Exception:
+                log.exception("push hub: error while pushing; continuing")
+
+    def flush(self) -> None:
+        started = time.perf_counter()
+        batch = self.board.publish()
+        if batch is not None:
+            self._last_flush = time.monotonic()
+            payload = {"seq": batch.seq, "changes": [person_json(v) for v in batch.changes]}
+            self.socketio.emit("presence", payload)
+            self.metrics.batches.inc()
+            self.metrics.batch_changes.inc(len(batch.changes))
+            self.metrics.batch_seconds.observe(time.perf_counter() - started)
+            self.on_batch(batch)
+        health = self.board.take_health_change()
+        if health is not None:
+            self.socketio.emit("providers", providers_json(health))
+            for name, h in health.items():
+                for state in ("ok", "degraded", "down", "disabled"):
+                    self.metrics.provider_up.labels(name, state).set(h.state.value == state)
+
+    def snapshot_payload(self) -> dict[str, Any]:
+        return snapshot_json(self.board.snapshot(), self.clock())

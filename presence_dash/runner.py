@@ -1,0 +1,108 @@
+"""Runs one polling provider: its loop, backoff with jitter, and its health on the board.
+
+Like Home Assistant's DataUpdateCoordinator: one object owns polling and availability; the
+provider only fetches. Every failure becomes a provider state plus one log line (repeats of
+the same error are not logged again), never a crash of the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable
+from datetime import timedelta
+
+from .board import PresenceBoard
+from .model import ProviderState
+from .providers.base import AuthFailed, Clock, PollingProvider, ProviderError
+from .rules import is_stale
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 300.0
+
+
+def backoff_delay(interval: float, failures: int, rng: random.Random) -> float:
+    """Exponential backoff from the poll interval, capped, with +-50% jitter so that
+    several dashboards do not retry against a recovering vendor in lock-step."""
+    base = min(MAX_BACKOFF_S, interval * 2 ** min(failures - 1, 16))
+    return base * rng.uniform(0.5, 1.5)
+
+
+def stale_after(provider: PollingProvider) -> timedelta:
+    """CONTRACT: a source is stale after 3 poll intervals without a successful refresh."""
+    return timedelta(seconds=3 * provider.poll_seconds)
+
+
+class ProviderRunner:
+    def __init__(
+        self,
+        provider: PollingProvider,
+        board: PresenceBoard,
+        clock: Clock,
+        sleep: Callable[[float], None],
+        *,
+        rng: random.Random | None = None,
+        on_poll: Callable[[str, bool, float], None] = lambda name, ok, seconds: None,
+    ) -> None:
+        self.provider = provider
+        self.board = board
+        self.clock = clock
+        self.sleep = sleep
+        self.rng = rng or random.Random()
+        self.on_poll = on_poll
+        self.failures = 0
+        self._last_logged: str | None = None
+        self._stopped = False
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    def run_forever(self) -> None:
+        while not self._stopped:
+            self.sleep(self.poll_once())
+        self.provider.close()
+
+    def poll_once(self) -> float:
+        """One refresh; returns how long to wait before the next."""
+        name = self.provider.name
+        started = self.clock()
+        try:
+            observations = self.provider.poll()
+        except ProviderError as exc:
+            self._failed(exc)
+        except Exception as exc:  # a bug or a vendor surprise must not kill the loop
+            log.exception("%s: unexpected error while polling", name)
+            self._failed(ProviderError(f"internal error ({type(exc).__name__})"), logged=True)
+        else:
+            now = self.clock()
+            ignored = self.board.apply(name, observations, now)
+            if self.failures or self._last_logged:
+                log.info("%s: recovered after %d failed refresh(es)", name, self.failures)
+            self.failures = 0
+            self._last_logged = None
+            if ignored:
+                log.debug("%s: %d observation(s) for unknown people ignored", name, ignored)
+            self.on_poll(name, True, (now - started).total_seconds())
+            return self.provider.poll_seconds
+        self.on_poll(name, False, (self.clock() - started).total_seconds())
+        delay = backoff_delay(self.provider.poll_seconds, self.failures, self.rng)
+        return max(delay, self._retry_after)
+
+    def _failed(self, exc: ProviderError, *, logged: bool = False) -> None:
+        self.failures += 1
+        self._retry_after = exc.retry_after or 0.0
+        now = self.clock()
+        message = str(exc)
+        if isinstance(exc, AuthFailed):
+            state = ProviderState.DOWN
+        else:
+            last = self.board.health().get(self.provider.name)
+            stale = is_stale(last.last_success if last else None, now, stale_after(self.provider))
+            state = ProviderState.DOWN if stale else ProviderState.DEGRADED
+        self.board.record_failure(self.provider.name, state, message, now)
+        if message != self._last_logged and not logged:
+            log.warning("%s: refresh failed: %s", self.provider.name, message)
+        self._last_logged = message
+
+    _retry_after = 0.0

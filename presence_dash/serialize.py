@@ -1,0 +1,51 @@
+"""Board values -> the JSON shapes of the CONTRACT (PERSON, PROVIDER, snapshot)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from .board import Snapshot
+from .model import PersonView, ProviderHealth
+from .timefmt import iso_z
+
+
+def person_json(view: PersonView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "name": view.name,
+        "team": view.team,
+        "status": view.status.value,
+        "since": iso_z(view.since),
+        "detail": view.detail,
+        "sources": {
+            name: {
+                "status": src.status.value,
+                "detail": src.detail,
+                "observed_at": iso_z(src.observed_at),
+                "stale": src.stale,
+            }
+            for name, src in view.sources.items()
+        },
+    }
+
+
+def provider_json(health: ProviderHealth) -> dict[str, Any]:
+    return {
+        "state": health.state.value,
+        "last_success": iso_z(health.last_success),
+        "error": health.error,
+    }
+
+
+def providers_json(health: dict[str, ProviderHealth]) -> dict[str, Any]:
+    return {name: provider_json(h) for name, h in sorted(health.items())}
+
+
+def snapshot_json(snapshot: Snapshot, now: datetime) -> dict[str, Any]:
+    return {
+        "seq": snapshot.seq,
+        "server_time": iso_z(now),
+        "people": [person_json(p) for p in snapshot.people],
+        "providers": providers_json(snapshot.providers),
+    }

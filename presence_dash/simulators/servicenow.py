@@ -1,0 +1,225 @@
+"""A local stand-in for a ServiceNow instance's UI presence endpoint.
+
+Speaks the wire format of docs/providers/servicenow.md and nothing more: basic auth (401 with
+ServiceNow's error body), `POST /api/now/ui/presence` with `{"users": [sys_id...]}` (GET with
+`?users=a,b` too), `{"result": {"serverTimeMilis", "presenceArray": [{"user", "last_on"}]}}`.
+Shares no code with the adapter so each can catch the other's mistakes.
+
+Scripted mode (tests) is driven over HTTP under `/_sim/`: set a user's `last_on`, skew the
+instance clock, queue faults (500, 401, 429, slow, malformed) for the next N calls, read the
+request log. Demo mode moves users between active, idle and gone on its own.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import re
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+
+SYS_ID = re.compile(r"^[0-9a-f]{32}$")
+FAULT_KINDS = {"500", "503", "401", "429", "slow", "malformed", "not_json", "html"}
+MAX_USERS_PER_CALL = 10_000
+
+
+@dataclass
+class DemoUser:
+    state: str  # "active" | "idle" | "gone"
+    until: float  # simulator time (s) when the state ends
+
+
+@dataclass
+class ServiceNowSim:
+    """The simulated instance's state. Times are epoch milliseconds on the instance clock."""
+
+    username: str = "presence.dash"
+    password: str = "secret"
+    skew_ms: int = 0
+    last_on: dict[str, int] = field(default_factory=dict)
+    faults: deque[dict[str, Any]] = field(default_factory=deque)
+    requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
+    demo: dict[str, DemoUser] = field(default_factory=dict)
+    rng: random.Random = field(default_factory=random.Random)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000) + self.skew_ms
+
+    def add_demo_users(self, sys_ids: list[str]) -> None:
+        """Demo mode: users wander between active (working), idle (away from the desk)
+        and gone (logged off), with dwell times that keep a wall screen lively."""
+        now = time.time()
+        for sys_id in sys_ids:
+            state = self.rng.choices(["active", "idle", "gone"], [6, 2, 2])[0]
+            self.demo[sys_id] = DemoUser(state, now + self.rng.uniform(5, 90))
+            if state == "active":
+                self.last_on[sys_id] = self.now_ms()
+            elif state == "idle":
+                self.last_on[sys_id] = self.now_ms() - int(self.rng.uniform(31, 50) * 1000)
+            else:
+                self.last_on[sys_id] = self.now_ms() - int(self.rng.uniform(300, 3600) * 1000)
+
+    def advance_demo(self) -> None:
+        now = time.time()
+        for sys_id, user in self.demo.items():
+            if now >= user.until:
+                user.state = {
+                    "active": self.rng.choice(["idle", "idle", "gone"]),
+                    "idle": self.rng.choice(["active", "active", "gone"]),
+                    "gone": "active",
+                }[user.state]
+                dwell = {"active": (20, 150), "idle": (15, 70), "gone": (30, 180)}[user.state]
+                user.until = now + self.rng.uniform(*dwell)
+            if user.state == "active":
+                self.last_on[sys_id] = self.now_ms() - self.rng.randint(0, 4000)
+
+
+def create_app(sim: ServiceNowSim) -> Flask:
+    app = Flask(__name__)
+
+    @app.route("/api/now/ui/presence", methods=["GET", "POST"])
+    def presence() -> Any:
+        if not _authorized(sim):
+            return _sn_error(
+                401,
+                "User Not Authenticated",
+                "Required to provide Auth information",
+                {"WWW-Authenticate": 'Basic realm="Service-now"'},
+            )
+        fault = _next_fault(sim)
+        sim.requests.append(
+            {"method": request.method, "at": time.time(), "fault": fault and fault["kind"]}
+        )
+        if fault:
+            early = _apply_fault(fault)
+            if early is not None:
+                return early
+        users, problem = _requested_users()
+        if problem:
+            return _sn_error(400, "Invalid request", problem)
+        with sim.lock:
+            sim.advance_demo()
+            server_ms = sim.now_ms()
+            array = [{"user": u, "last_on": sim.last_on[u]} for u in users if u in sim.last_on]
+        if fault and fault["kind"] == "malformed":
+            return jsonify({"result": {"serverTimeMilis": "soon", "presence": array}})
+        return jsonify({"result": {"serverTimeMilis": server_ms, "presenceArray": array}})
+
+    @app.post("/_sim/users/<sys_id>")
+    def set_user(sys_id: str) -> Any:
+        body = request.get_json(silent=True) or {}
+        with sim.lock:
+            sim.demo.pop(sys_id, None)
+            if body.get("last_on") is None and "seconds_ago" not in body:
+                sim.last_on.pop(sys_id, None)
+            elif "seconds_ago" in body:
+                sim.last_on[sys_id] = sim.now_ms() - int(float(body["seconds_ago"]) * 1000)
+            else:
+                sim.last_on[sys_id] = int(body["last_on"])
+            return jsonify(
+                {
+                    "user": sys_id,
+                    "last_on": sim.last_on.get(sys_id),
+                    "serverTimeMilis": sim.now_ms(),
+                }
+            )
+
+    @app.post("/_sim/faults")
+    def add_fault() -> Any:
+        body = request.get_json(silent=True) or {}
+        kind = str(body.get("kind"))
+        if kind not in FAULT_KINDS:
+            return jsonify({"error": f"kind must be one of {sorted(FAULT_KINDS)}"}), 400
+        for _ in range(int(body.get("count", 1))):
+            sim.faults.append(
+                {
+                    "kind": kind,
+                    "delay_s": float(body.get("delay_s", 2.0)),
+                    "retry_after": body.get("retry_after", 1),
+                }
+            )
+        return jsonify({"queued": len(sim.faults)})
+
+    @app.post("/_sim/clock")
+    def set_clock() -> Any:
+        sim.skew_ms = int((request.get_json(silent=True) or {}).get("skew_ms", 0))
+        return jsonify({"skew_ms": sim.skew_ms, "serverTimeMilis": sim.now_ms()})
+
+    @app.post("/_sim/password")
+    def set_password() -> Any:
+        sim.password = str((request.get_json(silent=True) or {}).get("password", ""))
+        return jsonify({"ok": True})
+
+    @app.get("/_sim/requests")
+    def request_log() -> Any:
+        return jsonify({"requests": list(sim.requests), "pending_faults": len(sim.faults)})
+
+    return app
+
+
+def _authorized(sim: ServiceNowSim) -> bool:
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Basic "):
+        return False
+    try:
+        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+    except ValueError:
+        return False
+    return (user, password) == (sim.username, sim.password)
+
+
+def _next_fault(sim: ServiceNowSim) -> dict[str, Any] | None:
+    try:
+        return sim.faults.popleft()
+    except IndexError:
+        return None
+
+
+def _apply_fault(fault: dict[str, Any]) -> Any:
+    kind = fault["kind"]
+    if kind in ("500", "503"):
+        return _sn_error(int(kind), "Instance unavailable", "The instance is being upgraded")
+    if kind == "401":
+        return _sn_error(401, "User Not Authenticated", "Session expired")
+    if kind == "429":
+        return _sn_error(
+            429,
+            "Rate limit exceeded",
+            "Too many requests",
+            {"Retry-After": str(fault["retry_after"])},
+        )
+    if kind == "slow":
+        time.sleep(fault["delay_s"])
+    if kind == "not_json":
+        return Response('{"result": {"serverTimeMilis": 1', mimetype="application/json")
+    if kind == "html":
+        return Response("<html><body>Instance hibernating</body></html>", mimetype="text/html")
+    return None
+
+
+def _requested_users() -> tuple[list[str], str | None]:
+    """The users the caller asks about: JSON `users` list (POST) or `users=a,b` (GET)."""
+    if request.method == "POST":
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict) or not isinstance(body.get("users"), list):
+            return [], "POST body must be a JSON object with a 'users' list of sys_ids"
+        users = body["users"]
+    else:
+        users = [u for u in request.args.get("users", "").split(",") if u]
+    if len(users) > MAX_USERS_PER_CALL:
+        return [], f"at most {MAX_USERS_PER_CALL} users per call"
+    bad = [u for u in users if not isinstance(u, str) or not SYS_ID.match(u)]
+    if bad:
+        return [], f"not a sys_id: {str(bad[0])[:40]!r}"
+    return users, None
+
+
+def _sn_error(status: int, message: str, detail: str, headers: dict[str, str] | None = None) -> Any:
+    body = {"error": {"message": message, "detail": detail}, "status": "failure"}
+    return jsonify(body), status, headers or {}

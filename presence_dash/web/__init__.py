@@ -1,0 +1,1 @@
+"""HTTP blueprints: pages, the JSON API, and health/metrics."""

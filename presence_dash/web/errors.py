@@ -1,0 +1,25 @@
+"""JSON errors in the CONTRACT's shape: {"error": {"code", "message"}}."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+
+
+def error_response(status: int, code: str, message: str) -> ResponseReturnValue:
+    return jsonify({"error": {"code": code, "message": message}}), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
+        if not request.path.startswith(("/api/", "/hooks/")):
+            return exc
+        code = (exc.name or "error").lower().replace(" ", "_").replace("'", "")
+        return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "internal error; see the server log")

@@ -1,0 +1,36 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify
+from flask.typing import ResponseReturnValue
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ..model import ProviderState
+from ..serialize import providers_json
+from .runtime import runtime
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> ResponseReturnValue:
+    """Ready when every enabled provider has refreshed at least once and none is down."""
+    health = runtime().board.health()
+    problems = {
+        name: h.error or h.state.value
+        for name, h in health.items()
+        if h.state is ProviderState.DOWN or h.last_success is None
+    }
+    body = {"ready": not problems, "providers": providers_json(health), "problems": problems}
+    return jsonify(body), 200 if not problems else 503
+
+
+@bp.get("/metrics")
+def metrics() -> ResponseReturnValue:
+    return Response(generate_latest(runtime().metrics.registry), mimetype=CONTENT_TYPE_LATEST)
