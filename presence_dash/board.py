@@ -79,6 +79,7 @@ class PresenceBoard:
         self._transitions: list[Transition] = []
         self._health_dirty = False
         self._seq = 0
+        self._version = 0  # grows with anything a snapshot would show differently
         self._log: deque[tuple[int, frozenset[str]]] = deque(maxlen=change_log_size)
         self._on_dirty = on_dirty
 
@@ -125,6 +126,11 @@ class PresenceBoard:
     @property
     def seq(self) -> int:
         return self._seq
+
+    @property
+    def version(self) -> int:
+        """Changes whenever a snapshot would differ (lets callers cache snapshots)."""
+        return self._version
 
     def publish(self) -> Batch | None:
         """Take the people changed since the last batch as a new numbered batch."""
@@ -183,6 +189,7 @@ class PresenceBoard:
     def _set_health(self, source: str, health: ProviderHealth) -> None:
         old = self._health.get(source)
         self._health[source] = health
+        self._version += 1  # last_success moved
         if old is None or (old.state, old.error) != (health.state, health.error):
             self._health_dirty = True
             self._on_dirty()
@@ -211,6 +218,7 @@ class PresenceBoard:
                 self._since[pid] = now
                 self._transitions.append(Transition(pid, old[0], key[0], now))
             self._dirty[pid] = None
+            self._version += 1
             changed = True
         if changed:
             self._on_dirty()

@@ -19,7 +19,7 @@ from .config import Settings
 from .hub import PushHub
 from .metrics import Metrics
 from .providers import build_providers
-from .providers.base import Clock
+from .providers.base import Clock, PollingProvider
 from .runner import ProviderRunner, stale_after
 from .sockets import register_socket_handlers
 from .timefmt import utc_now
@@ -64,7 +64,13 @@ class Runtime:
         self.hub.stop()
 
 
-def create_app(settings: Settings, *, clock: Clock = utc_now) -> Flask:
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utc_now,
+    providers: list[PollingProvider] | None = None,
+) -> Flask:
+    """Build the app. `providers` replaces the configured ones (benchmarks, tests)."""
     app = Flask(
         __name__,
         template_folder=_asset_dir("templates"),
@@ -88,7 +94,8 @@ def create_app(settings: Settings, *, clock: Clock = utc_now) -> Flask:
         ping_timeout=10,
     )
     metrics = Metrics.create()
-    providers = build_providers(settings, clock)
+    if providers is None:
+        providers = build_providers(settings, clock)
     hub_ref: list[PushHub] = []
     board = PresenceBoard(
         settings.people(),

@@ -18,6 +18,7 @@ from .board import Batch, PresenceBoard
 from .metrics import Metrics
 from .providers.base import Clock
 from .serialize import person_json, providers_json, snapshot_json
+from .timefmt import iso_z
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class PushHub:
         self._wake: Any = None
         self._stopped = False
         self._last_flush = 0.0
+        self._snapshot_cache: tuple[int, dict[str, Any]] | None = None
 
     def notify(self) -> None:
         """Board callback: something changed; wake the loop (cheap, any thread)."""
@@ -89,4 +91,12 @@ class PushHub:
                     self.metrics.provider_up.labels(name, state).set(h.state.value == state)
 
     def snapshot_payload(self) -> dict[str, Any]:
-        return snapshot_json(self.board.snapshot(), self.clock())
+        """The snapshot body; rebuilt only when the board changed, because hundreds of
+        browsers reconnecting at once (a server restart) would otherwise each cost a full
+        rebuild."""
+        version = self.board.version
+        cached = self._snapshot_cache
+        if cached is None or cached[0] != version:
+            cached = (version, snapshot_json(self.board.snapshot(), self.clock()))
+            self._snapshot_cache = cached
+        return {**cached[1], "server_time": iso_z(self.clock())}

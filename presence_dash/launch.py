@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args and not args[0].startswith("-") else "serve"
     if command in _SERVING_COMMANDS:
-        _patch(_async_mode(args))
+        patch_runtime(_async_mode(args))
     from .cli import run  # after patching, on purpose
 
     return run(args)
@@ -43,7 +43,8 @@ def _async_mode(args: list[str]) -> str:
     return mode if isinstance(mode, str) else "eventlet"
 
 
-def _patch(mode: str) -> None:
+def patch_runtime(mode: str) -> None:
+    """Monkey-patch the standard library for `mode` (eventlet, gevent; threading: no-op)."""
     if mode == "eventlet":
         import warnings
 
