@@ -37,7 +37,7 @@ bench: install
 	$(BIN)/python benchmarks/fanout.py $(ARGS)
 
 screenshot: install
-	$(BIN)/python scripts/screenshot_wall.py docs/img/wall.png
+	$(BIN)/python scripts/screenshot_wall.py docs/img
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -241,7 +241,7 @@ def _csv_people(directory: Any, base_dir: Path) -> list[dict[str, str]]:
         return []
     path = base_dir / str(directory["csv"])
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:  # Excel writes a BOM
             reader = csv.DictReader(handle)
             unknown = set(reader.fieldnames or ()) - _CSV_COLUMNS
             if unknown:
@@ -249,3 +249,5 @@ def _csv_people(directory: Any, base_dir: Path) -> list[dict[str, str]]:
             return [{k: v for k, v in row.items() if v} for row in reader]
     except OSError as exc:
         raise ConfigError(f"directory.csv: cannot read {path} ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"directory.csv: {path} is not UTF-8 ({exc.reason})") from None

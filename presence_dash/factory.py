@@ -7,15 +7,15 @@ background tasks (provider loops, push hub), so tests can build apps freely.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
 
 from .board import PresenceBoard
 from .config import Settings
+from .history import HistoryStore, engine_for
 from .hub import PushHub
 from .metrics import Metrics
 from .providers import build_providers
@@ -46,7 +46,7 @@ class Runtime:
     runners: list[ProviderRunner]
     metrics: Metrics
     clock: Clock
-    extra_tasks: list[Any] = field(default_factory=list)
+    history: HistoryStore
     started: bool = False
 
     def start(self) -> None:
@@ -54,7 +54,9 @@ class Runtime:
         if self.started:
             return
         self.started = True
+        self.history.create_schema()
         self.hub.start()
+        self.socketio.start_background_task(self.history.run_forever, self.socketio.sleep)
         for runner in self.runners:
             self.socketio.start_background_task(runner.run_forever)
 
@@ -62,6 +64,7 @@ class Runtime:
         for runner in self.runners:
             runner.stop()
         self.hub.stop()
+        self.history.stop()
 
 
 def create_app(
@@ -104,13 +107,21 @@ def create_app(
         change_log_size=settings.server.change_log_size,
         on_dirty=lambda: hub_ref[0].notify() if hub_ref else None,
     )
-    hub = PushHub(socketio, board, clock, settings.server.push_interval_ms / 1000, metrics)
+    history = HistoryStore(engine_for(settings.server.database))
+    hub = PushHub(
+        socketio,
+        board,
+        clock,
+        settings.server.push_interval_ms / 1000,
+        metrics,
+        on_batch=lambda batch: history.record(batch.transitions),
+    )
     hub_ref.append(hub)
     runners = [
         ProviderRunner(p, board, clock, socketio.sleep, on_poll=metrics.record_poll)
         for p in providers
     ]
-    runtime = Runtime(settings, socketio, board, hub, runners, metrics, clock)
+    runtime = Runtime(settings, socketio, board, hub, runners, metrics, clock, history)
     app.extensions["presence_dash"] = runtime
 
     app.register_blueprint(pages.bp)

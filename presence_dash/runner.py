@@ -26,7 +26,7 @@ def backoff_delay(interval: float, failures: int, rng: random.Random) -> float:
     """Exponential backoff from the poll interval, capped, with +-50% jitter so that
     several dashboards do not retry against a recovering vendor in lock-step."""
     base = min(MAX_BACKOFF_S, interval * 2 ** min(failures - 1, 16))
-    return base * rng.uniform(0.5, 1.5)
+    return min(MAX_BACKOFF_S, base * rng.uniform(0.5, 1.5))
 
 
 def stale_after(provider: PollingProvider) -> timedelta:
@@ -72,8 +72,10 @@ class ProviderRunner:
         except ProviderError as exc:
             self._failed(exc)
         except Exception as exc:  # a bug or a vendor surprise must not kill the loop
-            log.exception("%s: unexpected error while polling", name)
-            self._failed(ProviderError(f"internal error ({type(exc).__name__})"), logged=True)
+            error = ProviderError(f"internal error ({type(exc).__name__})")
+            if str(error) != self._last_logged:  # a traceback per distinct error, not per poll
+                log.exception("%s: unexpected error while polling", name)
+            self._failed(error, logged=True)
         else:
             now = self.clock()
             ignored = self.board.apply(name, observations, now)

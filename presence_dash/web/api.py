@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from ..history import window
+from ..timefmt import iso_z
+from .errors import error_response
 from .runtime import runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api")
+
+MAX_HISTORY_HOURS = 24 * 31
 
 
 @bp.get("/presence")
 def presence() -> ResponseReturnValue:
     return jsonify(runtime().hub.snapshot_payload())
+
+
+@bp.get("/people/<person_id>/history")
+def person_history(person_id: str) -> ResponseReturnValue:
+    rt = runtime()
+    if rt.board.person(person_id) is None:
+        return error_response(404, "unknown_person", f"no person with id {person_id!r}")
+    try:
+        hours = float(request.args.get("hours", "24"))
+    except ValueError:
+        hours = -1
+    if not 0 < hours <= MAX_HISTORY_HOURS:
+        return error_response(
+            400, "bad_hours", f"hours must be a number in (0, {MAX_HISTORY_HOURS}]"
+        )
+    rt.history.flush()  # include changes from the last second
+    entries = rt.history.changes(person_id, window(hours, rt.clock()))
+    return jsonify(
+        {
+            "person_id": person_id,
+            "hours": hours,
+            "changes": [
+                {"from": e.old.value, "to": e.new.value, "at": iso_z(e.at)} for e in entries
+            ],
+        }
+    )

@@ -20,14 +20,24 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """Ready when every enabled provider has refreshed at least once and none is down."""
-    health = runtime().board.health()
+    """Ready when every enabled provider has refreshed at least once, none is down, and the
+    database answers."""
+    rt = runtime()
+    health = rt.board.health()
     problems = {
         name: h.error or h.state.value
         for name, h in health.items()
         if h.state is ProviderState.DOWN or h.last_success is None
     }
-    body = {"ready": not problems, "providers": providers_json(health), "problems": problems}
+    database = rt.history.ping()
+    if database:
+        problems["database"] = database
+    body = {
+        "ready": not problems,
+        "providers": providers_json(health),
+        "database": database or "ok",
+        "problems": problems,
+    }
     return jsonify(body), 200 if not problems else 503
 
 

@@ -1,0 +1,141 @@
+"""Status history: every aggregate status change, stored for `/api/people/<id>/history`.
+
+SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL. The push hub
+hands transitions over through `record()` (a cheap append); a background task writes them
+in one transaction per second, so a slow disk never delays a presence batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from .board import Transition
+from .model import Status
+
+log = logging.getLogger(__name__)
+
+metadata = sa.MetaData()
+status_changes = sa.Table(
+    "status_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("person_id", sa.String(64), nullable=False),
+    sa.Column("old_status", sa.String(16), nullable=False),
+    sa.Column("new_status", sa.String(16), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_status_changes_person_time", "person_id", "changed_at"),
+)
+
+MAX_PENDING = 100_000
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    person_id: str
+    old: Status
+    new: Status
+    at: datetime
+
+
+def engine_for(url: str) -> sa.Engine:
+    """`postgresql://` uses psycopg 3; SQLite gets a busy timeout for concurrent writers."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        return sa.create_engine(url, connect_args={"timeout": 10})
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+class HistoryStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        self._pending: list[Transition] = []
+        self._lock = threading.Lock()
+        self._stopped = False
+        self.last_error: str | None = None
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+
+    def record(self, transitions: Sequence[Transition]) -> None:
+        if not transitions:
+            return
+        with self._lock:
+            self._pending.extend(transitions)
+            if len(self._pending) > MAX_PENDING:  # database down for long: keep the newest
+                del self._pending[: len(self._pending) - MAX_PENDING]
+
+    def flush(self) -> int:
+        """Write what is pending; on failure keep it for the next try and say why."""
+        with self._lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return 0
+        rows = [
+            {
+                "person_id": t.person_id,
+                "old_status": t.old.value,
+                "new_status": t.new.value,
+                "changed_at": t.at,
+            }
+            for t in batch
+        ]
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(status_changes.insert(), rows)
+        except sa.exc.SQLAlchemyError as exc:
+            with self._lock:
+                self._pending[:0] = batch
+            message = f"database write failed ({type(exc).__name__})"
+            if message != self.last_error:
+                log.error("history: %s: %s", message, exc)
+            self.last_error = message
+            return 0
+        self.last_error = None
+        return len(rows)
+
+    def run_forever(self, sleep: Callable[[float], None], interval_s: float = 1.0) -> None:
+        while not self._stopped:
+            sleep(interval_s)
+            self.flush()
+        self.flush()
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    def changes(self, person_id: str, since: datetime, limit: int = 1000) -> list[HistoryEntry]:
+        """Newest first."""
+        query = (
+            sa.select(status_changes)
+            .where(status_changes.c.person_id == person_id, status_changes.c.changed_at >= since)
+            .order_by(status_changes.c.changed_at.desc(), status_changes.c.id.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [_entry(row) for row in conn.execute(query)]
+
+    def ping(self) -> str | None:
+        """None when the database answers, else a short reason."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as exc:
+            return f"database unreachable ({type(exc).__name__})"
+        return self.last_error
+
+
+def _entry(row: sa.Row) -> HistoryEntry:
+    at = row.changed_at
+    if at.tzinfo is None:  # SQLite drops the zone; we only ever store UTC
+        at = at.replace(tzinfo=UTC)
+    return HistoryEntry(row.person_id, Status(row.old_status), Status(row.new_status), at)
+
+
+def window(hours: float, now: datetime) -> datetime:
+    return now - timedelta(hours=hours)
