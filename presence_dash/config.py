@@ -102,6 +102,11 @@ class ServiceNowConfig(ProviderCommon):
         return self
 
 
+# Named by the CONTRACT, built in later releases: a section for one of them is refused with
+# a clear message instead of being silently ignored or called a typo.
+PLANNED_PROVIDERS = ("cisco", "salesforce", "glance", "screenmeet")
+
+
 class ProvidersConfig(_Section):
     servicenow: ServiceNowConfig | None = None
 
@@ -112,14 +117,17 @@ class AppConfig(_Section):
     directory: DirectoryConfig = DirectoryConfig()
     providers: ProvidersConfig = ProvidersConfig()
 
-    @model_validator(mode="after")
-    def _unique_people(self) -> AppConfig:
-        seen: set[str] = set()
-        for person in self.people:
-            if person.id in seen:
-                raise ValueError(f"duplicate person id {person.id!r}")
-            seen.add(person.id)
-        return self
+    def duplicate_person(self) -> str | None:
+        """`people[i].id: ...` for the first id used twice, else None."""
+        first: dict[str, int] = {}
+        for index, person in enumerate(self.people):
+            if person.id in first:
+                return (
+                    f"people[{index}].id: duplicate person id {person.id!r} "
+                    f"(first used by people[{first[person.id]}])"
+                )
+            first[person.id] = index
+        return None
 
 
 class Settings:
@@ -176,10 +184,21 @@ def settings_from_dict(
     csv_people = _csv_people(raw.get("directory"), base_dir)
     if csv_people:
         raw["people"] = [*raw.get("people", []), *csv_people]
+    providers = raw.get("providers")
+    if isinstance(providers, Mapping):
+        for name in PLANNED_PROVIDERS:
+            if name in providers:
+                raise ConfigError(
+                    f"providers.{name}: this provider is not available in this "
+                    "version yet; remove the section"
+                )
     try:
         config = AppConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(_first_error(exc)) from None
+    duplicate = config.duplicate_person()
+    if duplicate:
+        raise ConfigError(duplicate)
     return Settings(config, _resolve_secrets(raw, environ), demo=demo)
 
 

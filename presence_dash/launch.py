@@ -38,7 +38,7 @@ def _async_mode(args: list[str]) -> str:
     try:
         with open(path or "presence-dash.toml", "rb") as handle:
             mode = tomllib.load(handle).get("server", {}).get("async_mode", "eventlet")
-    except (OSError, tomllib.TOMLDecodeError, AttributeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError):
         mode = "eventlet"
     return mode if isinstance(mode, str) else "eventlet"
 

@@ -1,0 +1,104 @@
+"""Status rules (CONTRACT "Status rules"): pure functions, exact boundaries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from presence_dash.model import Status
+from presence_dash.rules import is_stale, most_available, session_is_valid, status_from_age
+
+T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("age_ms", "expected"),
+    [
+        (0, Status.ONLINE),
+        (29_999, Status.ONLINE),
+        (30_000, Status.AWAY),
+        (59_999, Status.AWAY),
+        (60_000, Status.OFFLINE),
+        (10 * 60_000, Status.OFFLINE),
+    ],
+)
+def test_status_from_age_default_thresholds_boundaries(age_ms: int, expected: Status) -> None:
+    assert status_from_age(age_ms, 30, 60) is expected
+
+
+def test_negative_age_from_clock_skew_counts_as_online() -> None:
+    assert status_from_age(-500, 30, 60) is Status.ONLINE
+
+
+@pytest.mark.parametrize(
+    ("age_ms", "expected"),
+    [
+        (9_999, Status.ONLINE),
+        (10_000, Status.AWAY),
+        (119_999, Status.AWAY),
+        (120_000, Status.OFFLINE),
+    ],
+)
+def test_status_from_age_custom_thresholds(age_ms: int, expected: Status) -> None:
+    assert status_from_age(age_ms, 10, 120) is expected
+
+
+def test_status_from_age_fractional_thresholds() -> None:
+    assert status_from_age(1_499, 1.5, 2.5) is Status.ONLINE
+    assert status_from_age(1_500, 1.5, 2.5) is Status.AWAY
+    assert status_from_age(2_500, 1.5, 2.5) is Status.OFFLINE
+
+
+def test_equal_thresholds_skip_away() -> None:
+    assert status_from_age(29_999, 30, 30) is Status.ONLINE
+    assert status_from_age(30_000, 30, 30) is Status.OFFLINE
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([Status.OFFLINE, Status.AWAY, Status.ONLINE], Status.ONLINE),
+        ([Status.OFFLINE, Status.AWAY], Status.AWAY),
+        ([Status.AWAY, Status.OFFLINE], Status.AWAY),
+        ([Status.OFFLINE], Status.OFFLINE),
+        ([Status.UNKNOWN, Status.OFFLINE], Status.OFFLINE),
+        ([Status.UNKNOWN], Status.UNKNOWN),
+    ],
+)
+def test_most_available_prefers_online_then_away_then_offline(
+    statuses: list[Status], expected: Status
+) -> None:
+    assert most_available(statuses) is expected
+
+
+def test_most_available_of_nothing_is_unknown() -> None:
+    assert most_available([]) is Status.UNKNOWN
+
+
+def test_most_available_accepts_a_generator() -> None:
+    assert most_available(s for s in (Status.AWAY, Status.ONLINE)) is Status.ONLINE
+
+
+def test_never_refreshed_is_stale() -> None:
+    assert is_stale(None, T0, timedelta(seconds=15)) is True
+
+
+def test_is_stale_boundaries() -> None:
+    after = timedelta(seconds=15)
+    assert is_stale(T0, T0, after) is False
+    assert is_stale(T0, T0 + after - timedelta(microseconds=1), after) is False
+    assert is_stale(T0, T0 + after, after) is False
+    assert is_stale(T0, T0 + after + timedelta(microseconds=1), after) is True
+    assert is_stale(T0, T0 + timedelta(hours=1), after) is True
+
+
+def test_session_is_valid_boundary() -> None:
+    assert session_is_valid(T0, 7200, T0) is True
+    assert session_is_valid(T0, 7200, T0 + timedelta(seconds=7199, microseconds=999_999))
+    assert session_is_valid(T0, 7200, T0 + timedelta(seconds=7200)) is False
+    assert session_is_valid(T0, 7200, T0 + timedelta(seconds=7201)) is False
+
+
+def test_session_with_zero_seconds_valid_is_never_valid() -> None:
+    assert session_is_valid(T0, 0, T0) is False
