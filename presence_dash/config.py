@@ -153,7 +153,11 @@ class Settings:
         return self._secrets.get(env_name) if env_name else None
 
     def replace_server(self, **changes: Any) -> Settings:
-        server = self.config.server.model_copy(update=changes)
+        """Command-line overrides, validated like the file (`--port 0` is refused)."""
+        try:
+            server = ServerConfig.model_validate({**self.config.server.model_dump(), **changes})
+        except ValidationError as exc:
+            raise ConfigError("server." + _first_error(exc)) from None
         return Settings(
             self.config.model_copy(update={"server": server}), self._secrets, demo=self.demo
         )

@@ -59,9 +59,11 @@ class ProviderRunner:
         self._stopped = True
 
     def run_forever(self) -> None:
-        while not self._stopped:
-            self.sleep(self.poll_once())
-        self.provider.close()
+        try:
+            while not self._stopped:
+                self.sleep(self.poll_once())
+        finally:
+            self.provider.close()
 
     def poll_once(self) -> float:
         """One refresh; returns how long to wait before the next."""

@@ -330,3 +330,10 @@ def test_csv_not_in_utf8_is_a_config_error(tmp_path: Path) -> None:
 def test_section_for_a_planned_provider_is_refused_by_name(name: str) -> None:
     message = error_of({"providers": {name: {}}})
     assert message.startswith(f"providers.{name}: this provider is not available")
+
+
+def test_command_line_overrides_are_validated_like_the_file() -> None:
+    settings = settings_from_dict({}, {})
+    assert settings.replace_server(port=9000).server.port == 9000
+    with pytest.raises(ConfigError, match=r"^server\.port: "):
+        settings.replace_server(port=0)
