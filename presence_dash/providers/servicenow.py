@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -22,6 +23,10 @@ from .http_errors import describe_http_error, request_failed, retry_after_second
 log = logging.getLogger(__name__)
 
 PRESENCE_PATH = "/api/now/ui/presence"
+# The vendor's UI marks its polls as background requests; so do we (not user activity).
+AUTO_REQUEST = {"sysparm_auto_request": "true"}
+# The vendor's own client reads the double-L spelling; the 2018 article spells it with one.
+SERVER_TIME_KEYS = ("serverTimeMillis", "serverTimeMilis")
 
 
 class ServiceNowProvider(PollingProvider):
@@ -61,8 +66,8 @@ class ServiceNowProvider(PollingProvider):
         return observations
 
     def _poll_chunk(self, sys_ids: list[str]) -> list[Observation]:
-        body = self._request(sys_ids)
-        server_ms, entries = self._parse(body)
+        response = self._request(sys_ids)
+        server_ms, entries = self._parse(response)
         now = self.clock()
         last_on: dict[str, int] = {}
         for entry in entries:
@@ -82,18 +87,20 @@ class ServiceNowProvider(PollingProvider):
             observations.append(Observation(self._by_sys_id[sys_id], self.name, status, now))
         return observations
 
-    def _request(self, sys_ids: list[str]) -> Any:
+    def _request(self, sys_ids: list[str]) -> requests.Response:
         url = self.config.base_url.rstrip("/") + PRESENCE_PATH
         timeout = self.config.timeout_seconds
         try:
             if self.config.request_method == "POST":
                 response = self.http.post(
-                    url, json={self.config.users_field: sys_ids}, timeout=timeout
+                    url,
+                    params=AUTO_REQUEST,
+                    json={self.config.users_field: sys_ids},
+                    timeout=timeout,
                 )
             else:
-                response = self.http.get(
-                    url, params={self.config.users_field: ",".join(sys_ids)}, timeout=timeout
-                )
+                params = {**AUTO_REQUEST, self.config.users_field: ",".join(sys_ids)}
+                response = self.http.get(url, params=params, timeout=timeout)
         except requests.RequestException as exc:
             raise request_failed(exc, timeout) from None
         if response.status_code in (401, 403):
@@ -102,22 +109,37 @@ class ServiceNowProvider(PollingProvider):
             raise UpdateFailed(
                 describe_http_error(response), retry_after=retry_after_seconds(response)
             )
+        return response
+
+    def _parse(self, response: requests.Response) -> tuple[int, list[Any]]:
+        """(server time in epoch ms, presenceArray items) from a 200 response."""
         try:
-            return response.json()
+            body = response.json()
         except ValueError:
             raise UpdateFailed("malformed response: body is not JSON") from None
-
-    def _parse(self, body: Any) -> tuple[int, list[Any]]:
         result = body.get("result") if isinstance(body, dict) else None
+        if isinstance(result, list):
+            # One public client sees `result` as the bare array: no server time in the body.
+            return self._date_header_ms(response), result
         if not isinstance(result, dict):
             raise UpdateFailed("malformed response: no 'result' object")
-        server_ms = result.get("serverTimeMilis")
         entries = result.get("presenceArray")
-        if not isinstance(server_ms, int | float) or isinstance(server_ms, bool):
-            raise UpdateFailed("malformed response: 'serverTimeMilis' missing or not a number")
         if not isinstance(entries, list):
             raise UpdateFailed("malformed response: 'presenceArray' missing or not a list")
-        return int(server_ms), entries
+        for key in SERVER_TIME_KEYS:
+            server_ms = result.get(key)
+            if isinstance(server_ms, int | float) and not isinstance(server_ms, bool):
+                return int(server_ms), entries
+        if any(key in result for key in SERVER_TIME_KEYS):
+            raise UpdateFailed("malformed response: 'serverTimeMillis' is not a number")
+        return self._date_header_ms(response), entries
+
+    def _date_header_ms(self, response: requests.Response) -> int:
+        """The instance's clock from the HTTP Date header (1 s precision), never ours."""
+        try:
+            return int(parsedate_to_datetime(response.headers["Date"]).timestamp() * 1000)
+        except (KeyError, TypeError, ValueError):
+            raise UpdateFailed("malformed response: no server time (body or Date header)") from None
 
     def _entry(self, entry: Any) -> tuple[str, int] | None:
         """(sys_id, last_on) of one presenceArray item, or None (warned once) if unusable."""

@@ -2,7 +2,10 @@
 
 Speaks the wire format of docs/providers/servicenow.md and nothing more: basic auth (401 with
 ServiceNow's error body), `POST /api/now/ui/presence` with `{"users": [sys_id...]}` (GET with
-`?users=a,b` too), `{"result": {"serverTimeMilis", "presenceArray": [{"user", "last_on"}]}}`.
+`?users=a,b` too), `{"result": {"serverTimeMillis", "presenceArray": [{"user", "last_on"}]}}`.
+Quirks the public sources leave possible are switchable (`/_sim/quirks`): the one-L
+`serverTimeMilis` spelling, a server that ignores the user list and answers for everyone,
+`last_on` as a numeric string.
 Shares no code with the adapter so each can catch the other's mistakes.
 
 Scripted mode (tests) is driven over HTTP under `/_sim/`: set a user's `last_on`, skew the
@@ -41,6 +44,9 @@ class ServiceNowSim:
     username: str = "presence.dash"
     password: str = "secret"
     skew_ms: int = 0
+    time_key: str = "serverTimeMillis"
+    ignore_users: bool = False
+    last_on_as_string: bool = False
     last_on: dict[str, int] = field(default_factory=dict)
     faults: deque[dict[str, Any]] = field(default_factory=deque)
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
@@ -106,10 +112,18 @@ def create_app(sim: ServiceNowSim) -> Flask:
         with sim.lock:
             sim.advance_demo()
             server_ms = sim.now_ms()
-            array = [{"user": u, "last_on": sim.last_on[u]} for u in users if u in sim.last_on]
+            wanted = list(sim.last_on) if sim.ignore_users else users
+            array = [
+                {
+                    "user": u,
+                    "last_on": str(sim.last_on[u]) if sim.last_on_as_string else sim.last_on[u],
+                }
+                for u in wanted
+                if u in sim.last_on
+            ]
         if fault and fault["kind"] == "malformed":
-            return jsonify({"result": {"serverTimeMilis": "soon", "presence": array}})
-        return jsonify({"result": {"serverTimeMilis": server_ms, "presenceArray": array}})
+            return jsonify({"result": {sim.time_key: "soon", "presence": array}})
+        return jsonify({"result": {sim.time_key: server_ms, "presenceArray": array}})
 
     @app.post("/_sim/users/<sys_id>")
     def set_user(sys_id: str) -> Any:
@@ -149,7 +163,23 @@ def create_app(sim: ServiceNowSim) -> Flask:
     @app.post("/_sim/clock")
     def set_clock() -> Any:
         sim.skew_ms = int((request.get_json(silent=True) or {}).get("skew_ms", 0))
-        return jsonify({"skew_ms": sim.skew_ms, "serverTimeMilis": sim.now_ms()})
+        return jsonify({"skew_ms": sim.skew_ms, "serverTimeMillis": sim.now_ms()})
+
+    @app.post("/_sim/quirks")
+    def set_quirks() -> Any:
+        body = request.get_json(silent=True) or {}
+        if body.get("time_key", sim.time_key) not in ("serverTimeMillis", "serverTimeMilis"):
+            return jsonify({"error": "time_key: serverTimeMillis or serverTimeMilis"}), 400
+        sim.time_key = body.get("time_key", sim.time_key)
+        sim.ignore_users = bool(body.get("ignore_users", sim.ignore_users))
+        sim.last_on_as_string = bool(body.get("last_on_as_string", sim.last_on_as_string))
+        return jsonify(
+            {
+                "time_key": sim.time_key,
+                "ignore_users": sim.ignore_users,
+                "last_on_as_string": sim.last_on_as_string,
+            }
+        )
 
     @app.post("/_sim/password")
     def set_password() -> Any:
