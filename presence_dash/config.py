@@ -89,6 +89,8 @@ class ServiceNowConfig(ProviderCommon):
     poll_seconds: float = Field(5, ge=0.05, le=3600)
     online_within_s: float = Field(30, gt=0)
     away_within_s: float = Field(60, gt=0)
+    # "ui": the UI16 presence endpoint; "table": sys_user_presence through the Table API.
+    mode: Literal["ui", "table"] = "ui"
     # Names the public sources disagree on or leave open (docs/providers/servicenow.md).
     request_method: Literal["GET", "POST"] = "POST"
     users_field: str = "users"

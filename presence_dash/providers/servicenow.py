@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -27,6 +28,10 @@ PRESENCE_PATH = "/api/now/ui/presence"
 AUTO_REQUEST = {"sysparm_auto_request": "true"}
 # The vendor's own client reads the double-L spelling; the 2018 article spells it with one.
 SERVER_TIME_KEYS = ("serverTimeMillis", "serverTimeMilis")
+TABLE_PATH = "/api/now/table/sys_user_presence"
+TABLE_IDS_PER_QUERY = 100
+TABLE_PAGE_SIZE = 1000
+TABLE_MAX_ROWS = 100_000  # a runaway pager must end
 
 
 class ServiceNowProvider(PollingProvider):
@@ -61,19 +66,18 @@ class ServiceNowProvider(PollingProvider):
 
     def poll(self) -> list[Observation]:
         observations: list[Observation] = []
-        for chunk in _chunks(list(self._by_sys_id), self.config.batch_size):
-            observations.extend(self._poll_chunk(chunk))
+        table = self.config.mode == "table"
+        # The Table API takes the ids in the URL: keep queries well under URL limits.
+        size = min(self.config.batch_size, TABLE_IDS_PER_QUERY) if table else self.config.batch_size
+        for chunk in _chunks(list(self._by_sys_id), size):
+            server_ms, last_on = self._fetch_table(chunk) if table else self._fetch_ui(chunk)
+            observations.extend(self._observe(chunk, server_ms, last_on))
         return observations
 
-    def _poll_chunk(self, sys_ids: list[str]) -> list[Observation]:
-        response = self._request(sys_ids)
-        server_ms, entries = self._parse(response)
+    def _observe(
+        self, sys_ids: list[str], server_ms: int, last_on: dict[str, int]
+    ) -> list[Observation]:
         now = self.clock()
-        last_on: dict[str, int] = {}
-        for entry in entries:
-            parsed = self._entry(entry)
-            if parsed is not None:
-                last_on[parsed[0]] = max(parsed[1], last_on.get(parsed[0], 0))
         observations = []
         for sys_id in sys_ids:
             seen = last_on.get(sys_id)
@@ -87,20 +91,66 @@ class ServiceNowProvider(PollingProvider):
             observations.append(Observation(self._by_sys_id[sys_id], self.name, status, now))
         return observations
 
-    def _request(self, sys_ids: list[str]) -> requests.Response:
-        url = self.config.base_url.rstrip("/") + PRESENCE_PATH
+    def _fetch_ui(self, sys_ids: list[str]) -> tuple[int, dict[str, int]]:
+        if self.config.request_method == "POST":
+            response = self._send(
+                "POST", PRESENCE_PATH, params=AUTO_REQUEST, json={self.config.users_field: sys_ids}
+            )
+        else:
+            params = {**AUTO_REQUEST, self.config.users_field: ",".join(sys_ids)}
+            response = self._send("GET", PRESENCE_PATH, params=params)
+        server_ms, entries = self._parse(response)
+        last_on: dict[str, int] = {}
+        for entry in entries:
+            parsed = self._entry(entry, self.config.user_id_key, "last_on")
+            if parsed is not None:
+                last_on[parsed[0]] = max(parsed[1], last_on.get(parsed[0], 0))
+        return server_ms, last_on
+
+    def _fetch_table(self, sys_ids: list[str]) -> tuple[int, dict[str, int]]:
+        """sys_user_presence through the Table API, paged with sysparm_offset."""
+        last_on: dict[str, int] = {}
+        server_ms: int | None = None
+        offset = 0
+        while True:
+            params = {
+                "sysparm_query": "userIN" + ",".join(sys_ids),
+                "sysparm_fields": "user,last_on,sys_updated_on",
+                "sysparm_exclude_reference_link": "true",
+                "sysparm_limit": str(TABLE_PAGE_SIZE),
+                "sysparm_offset": str(offset),
+            }
+            response = self._send("GET", TABLE_PATH, params=params)
+            server_ms = server_ms or self._date_header_ms(response)
+            rows = self._table_rows(response)
+            for row in rows:
+                field = "last_on" if row.get("last_on") else "sys_updated_on"
+                parsed = self._entry(row, "user", field)
+                if parsed is not None:
+                    last_on[parsed[0]] = max(parsed[1], last_on.get(parsed[0], 0))
+            offset += len(rows)
+            total = response.headers.get("X-Total-Count", "")
+            # Page by the total when the instance sends it: an instance-wide row cap can
+            # return short pages that are not the last one.
+            done = offset >= int(total) if total.isdigit() else len(rows) < TABLE_PAGE_SIZE
+            if done or not rows or offset >= TABLE_MAX_ROWS:
+                return server_ms, last_on
+
+    def _table_rows(self, response: requests.Response) -> list[Any]:
+        try:
+            body = response.json()
+        except ValueError:
+            raise UpdateFailed("malformed response: body is not JSON") from None
+        rows = body.get("result") if isinstance(body, dict) else None
+        if not isinstance(rows, list):
+            raise UpdateFailed("malformed response: 'result' is not a list of records")
+        return rows
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = self.config.base_url.rstrip("/") + path
         timeout = self.config.timeout_seconds
         try:
-            if self.config.request_method == "POST":
-                response = self.http.post(
-                    url,
-                    params=AUTO_REQUEST,
-                    json={self.config.users_field: sys_ids},
-                    timeout=timeout,
-                )
-            else:
-                params = {**AUTO_REQUEST, self.config.users_field: ",".join(sys_ids)}
-                response = self.http.get(url, params=params, timeout=timeout)
+            response = self.http.request(method, url, timeout=timeout, **kwargs)
         except requests.RequestException as exc:
             raise request_failed(exc, timeout) from None
         if response.status_code in (401, 403):
@@ -141,28 +191,42 @@ class ServiceNowProvider(PollingProvider):
         except (KeyError, TypeError, ValueError):
             raise UpdateFailed("malformed response: no server time (body or Date header)") from None
 
-    def _entry(self, entry: Any) -> tuple[str, int] | None:
-        """(sys_id, last_on) of one presenceArray item, or None (warned once) if unusable."""
-        key = self.config.user_id_key
+    def _entry(self, entry: Any, id_key: str, time_key: str) -> tuple[str, int] | None:
+        """(sys_id, epoch ms) of one presence item or table row; None (warned once) if
+        unusable or not one of ours."""
         if not isinstance(entry, dict):
-            self._warn_once("presenceArray item is not an object")
+            self._warn_once("presence item is not an object")
             return None
-        sys_id, last_on = entry.get(key), entry.get("last_on")
+        sys_id, moment = entry.get(id_key), _epoch_ms(entry.get(time_key))
         if isinstance(sys_id, dict):  # a reference field: {"value": sys_id, "link": ...}
             sys_id = sys_id.get("value")
-        if isinstance(last_on, str) and last_on.isdigit():
-            last_on = int(last_on)
-        if not isinstance(sys_id, str) or not isinstance(last_on, int):
-            self._warn_once(f"presenceArray item without '{key}' and numeric 'last_on'")
+        if not isinstance(sys_id, str) or moment is None:
+            self._warn_once(f"presence item without '{id_key}' and a usable '{time_key}'")
             return None
         if sys_id not in self._by_sys_id:
             return None
-        return sys_id, last_on
+        return sys_id, moment
 
     def _warn_once(self, problem: str) -> None:
         if problem not in self._warned:
             self._warned.add(problem)
             log.warning("servicenow: ignoring malformed data: %s", problem)
+
+
+def _epoch_ms(value: Any) -> int | None:
+    """Epoch ms from a number, a numeric string, or a Glide date-time ("2026-11-23 12:00:00",
+    UTC in the REST APIs)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        if value.isdigit():
+            return int(value)
+        try:
+            moment = datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        except ValueError:
+            return None
+        return int(moment.timestamp() * 1000)
+    return None
 
 
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:

@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class _SimulatorRequestHandler(WSGIRequestHandler):
+    """Lets a simulator send its own `Date` (a simulated vendor clock); the standard
+    handler always adds the real one first, which would make two."""
+
+    _date_sent = True
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
+        self._date_sent = False
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() == "date":
+            self._date_sent = True
+        super().send_header(keyword, value)
+
+    def end_headers(self) -> None:
+        if not self._date_sent:
+            self.send_header("Date", self.date_time_string())
+        super().end_headers()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass  # simulators stay quiet; their /_sim/requests log is what tests read
 
 
 class SimulatorServer:
     """A threaded WSGI server on `host:port` (port 0 picks a free one)."""
 
     def __init__(self, app: Any, host: str = "127.0.0.1", port: int = 0) -> None:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self.server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self.server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=_SimulatorRequestHandler
+        )
         self.host = host
         self.port = self.server.server_port
 

@@ -47,6 +47,7 @@ class ServiceNowSim:
     time_key: str = "serverTimeMillis"
     ignore_users: bool = False
     last_on_as_string: bool = False
+    table_page_cap: int = 10_000  # like glide.db.max_view_records: caps rows per page
     last_on: dict[str, int] = field(default_factory=dict)
     faults: deque[dict[str, Any]] = field(default_factory=deque)
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
@@ -125,6 +126,42 @@ def create_app(sim: ServiceNowSim) -> Flask:
             return jsonify({"result": {sim.time_key: "soon", "presence": array}})
         return jsonify({"result": {sim.time_key: server_ms, "presenceArray": array}})
 
+    @app.get("/api/now/table/sys_user_presence")
+    def presence_table() -> Any:
+        """The Table API view of the same data: one record per user, Glide date-times in UTC,
+        X-Total-Count and a Date header on the instance clock."""
+        if not _authorized(sim):
+            return _sn_error(
+                401,
+                "User Not Authenticated",
+                "Required to provide Auth information",
+                {"WWW-Authenticate": 'Basic realm="Service-now"'},
+            )
+        fault = _next_fault(sim)
+        sim.requests.append(
+            {"method": "GET", "path": "table", "at": time.time(), "fault": fault and fault["kind"]}
+        )
+        if fault and (early := _apply_fault(fault)) is not None:
+            return early
+        users, problem = _table_query(request.args)
+        if problem:
+            return _sn_error(400, "Invalid query", problem)
+        try:
+            limit = int(request.args.get("sysparm_limit", "10000"))
+            offset = int(request.args.get("sysparm_offset", "0"))
+        except ValueError:
+            return _sn_error(400, "Invalid parameter", "sysparm_limit/offset must be integers")
+        fields = [f for f in request.args.get("sysparm_fields", "").split(",") if f]
+        plain_refs = request.args.get("sysparm_exclude_reference_link") == "true"
+        with sim.lock:
+            sim.advance_demo()
+            server_ms = sim.now_ms()
+            matching = [u for u in sorted(sim.last_on) if u in users]
+            page = matching[offset : offset + min(limit, sim.table_page_cap)]
+            rows = [_table_row(u, sim.last_on[u], plain_refs, fields) for u in page]
+        headers = {"X-Total-Count": str(len(matching)), "Date": _http_date(server_ms)}
+        return jsonify({"result": rows}), 200, headers
+
     @app.post("/_sim/users/<sys_id>")
     def set_user(sys_id: str) -> Any:
         body = request.get_json(silent=True) or {}
@@ -173,6 +210,7 @@ def create_app(sim: ServiceNowSim) -> Flask:
         sim.time_key = body.get("time_key", sim.time_key)
         sim.ignore_users = bool(body.get("ignore_users", sim.ignore_users))
         sim.last_on_as_string = bool(body.get("last_on_as_string", sim.last_on_as_string))
+        sim.table_page_cap = int(body.get("table_page_cap", sim.table_page_cap))
         return jsonify(
             {
                 "time_key": sim.time_key,
@@ -248,6 +286,32 @@ def _requested_users() -> tuple[list[str], str | None]:
     if bad:
         return [], f"not a sys_id: {str(bad[0])[:40]!r}"
     return users, None
+
+
+def _table_query(args: Any) -> tuple[set[str], str | None]:
+    """The one encoded query shape this simulator understands: `userIN<id>,<id>...`."""
+    query = args.get("sysparm_query", "")
+    if not query.startswith("userIN"):
+        return set(), f"unsupported sysparm_query {query[:60]!r} (expected userIN...)"
+    users = {u for u in query[len("userIN") :].split(",") if u}
+    bad = [u for u in users if not SYS_ID.match(u)]
+    return (set(), f"not a sys_id: {bad[0][:40]!r}") if bad else (users, None)
+
+
+def _glide_time(epoch_ms: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(epoch_ms / 1000))
+
+
+def _http_date(epoch_ms: int) -> str:
+    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(epoch_ms / 1000))
+
+
+def _table_row(sys_id: str, last_on: int, plain_refs: bool, fields: list[str]) -> dict[str, Any]:
+    user: Any = (
+        sys_id if plain_refs else {"link": f"/api/now/table/sys_user/{sys_id}", "value": sys_id}
+    )
+    row = {"user": user, "last_on": _glide_time(last_on), "sys_updated_on": _glide_time(last_on)}
+    return {k: v for k, v in row.items() if not fields or k in fields}
 
 
 def _sn_error(status: int, message: str, detail: str, headers: dict[str, str] | None = None) -> Any:
