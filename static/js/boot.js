@@ -1,0 +1,54 @@
+/** Start-up shared by both pages: store from the embedded snapshot, renderer, socket, ticker. */
+
+import { connect } from "./connection.js";
+import { showConnectionState } from "./health.js";
+import { Renderer } from "./render.js";
+import { PresenceStore } from "./store.js";
+import { startSinceTicker, syncServerClock } from "./timefmt.js";
+
+function initialSnapshot() {
+  const block = document.getElementById("initial-snapshot");
+  try {
+    return JSON.parse(block.textContent);
+  } catch (err) {
+    console.error("presence-dash: unreadable initial snapshot", err);
+    return { seq: 0, people: [], providers: {} };
+  }
+}
+
+/**
+ * Wire a page up. options: view, sincePrefix, teamFilter, onFrame, onTeamAdded (see Renderer).
+ * Returns {store, renderer, socket}.
+ */
+export function boot({ view, sincePrefix = "", teamFilter = null, onFrame, onTeamAdded }) {
+  const accept = teamFilter ? (person) => person.team === teamFilter : undefined;
+  const store = new PresenceStore({ accept });
+  const snapshot = initialSnapshot();
+  syncServerClock(snapshot.server_time);
+  store.applySnapshot(snapshot);
+
+  const root = document.getElementById("people");
+  const renderer = new Renderer({ root, store, view, sincePrefix, onFrame, onTeamAdded });
+  startSinceTicker(() => renderer.sinceElements(), sincePrefix);
+  renderer.markProviders(); // first pass: banners and strip from the embedded snapshot
+
+  const socket = connect({
+    getSeq: () => store.seq,
+    onSnapshot(snap) {
+      syncServerClock(snap.server_time);
+      const { changed, removed } = store.applySnapshot(snap);
+      renderer.markRemoved(removed);
+      renderer.markChanged(changed);
+      renderer.markProviders();
+    },
+    onPresence(changes, seq) {
+      renderer.markChanged(store.applyChanges(changes, seq));
+    },
+    onProviders(update) {
+      store.mergeProviders(update);
+      renderer.markProviders();
+    },
+    onState: showConnectionState,
+  });
+  return { store, renderer, socket };
+}

@@ -1,0 +1,104 @@
+/**
+ * Element builders for what appears after the first paint (new people, new teams, sources).
+ * They mirror the markup of templates/_macros.html; keep the two in step.
+ */
+
+import { STATUSES } from "./store.js";
+import { providerLabel, statusWord } from "./labels.js";
+
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function dot() {
+  const node = el("span", "dot");
+  node.setAttribute("aria-hidden", "true");
+  return node;
+}
+
+/** The source badges of one person, sorted by source name like the template's dictsort. */
+export function fillSources(list, sources) {
+  const items = Object.keys(sources || {})
+    .sort()
+    .map((name) => {
+      const src = sources[name];
+      const item = el("li", "source");
+      item.dataset.source = name;
+      item.dataset.sourceStatus = src.status;
+      if (src.stale) item.dataset.stale = "true";
+      item.title =
+        `${providerLabel(name)}: ${src.status}` +
+        (src.detail ? ` (${src.detail})` : "") +
+        (src.stale ? ", stale" : "");
+      item.append(el("span", "source-name", providerLabel(name)), " ");
+      item.append(el("span", "source-status", src.status));
+      if (src.stale) item.append(el("span", "source-stale", "stale"));
+      return item;
+    });
+  list.replaceChildren(...items);
+}
+
+/** A person element with empty text; the renderer fills it like any changed person. */
+export function buildPerson(person, view) {
+  const item = el("li", "person");
+  item.dataset.personId = person.id;
+  item.dataset.status = person.status;
+  item.dataset.team = person.team;
+  item.dataset.name = person.name;
+  const body = el("span", "person-body");
+  const line = el("span", "status-line");
+  line.append(el("span", "status-text", statusWord(person.status)), " ");
+  line.append(el("span", "detail"), " ", el("span", "since"));
+  body.append(el("span", "name", person.name), line);
+  if (view === "agent") body.append(el("ul", "sources"));
+  item.append(dot(), body);
+  return item;
+}
+
+export function buildTeamCounts(team) {
+  const list = el("ul", "team-counts");
+  list.setAttribute("aria-label", `${team} status counts`);
+  for (const status of STATUSES) {
+    const item = el("li", "count");
+    item.dataset.status = status;
+    item.append(dot(), el("span", "count-n", "0"), " ", el("span", "count-word", status));
+    if (status === "unknown") item.hidden = true;
+    list.append(item);
+  }
+  return list;
+}
+
+/** A team section; the agent view carries its counts in the section header. */
+export function buildTeamSection(team, view) {
+  const section = el("section", "team");
+  section.dataset.team = team;
+  const name = el("h2", "team-name", team);
+  if (view === "agent") {
+    const head = el("header", "team-head");
+    head.append(name, buildTeamCounts(team));
+    section.append(head);
+  } else {
+    section.append(name);
+  }
+  section.append(el("ul", "people"));
+  return section;
+}
+
+const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
+export const compareNames = (a, b) => collator.compare(a, b);
+
+/** Insert `node` among `parent`'s children keeping them sorted by `key(node)`. */
+export function insertSorted(parent, node, key, selector) {
+  const k = key(node);
+  for (const child of parent.querySelectorAll(`:scope > ${selector}`)) {
+    if (child !== node && compareNames(key(child), k) > 0) {
+      parent.insertBefore(node, child);
+      return;
+    }
+  }
+  const tail = parent.querySelector(":scope > .empty");
+  parent.insertBefore(node, tail);
+}

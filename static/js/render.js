@@ -1,0 +1,184 @@
+/**
+ * DOM rendering: changes are queued and applied in one pass per animation frame, touching only
+ * the people that changed (a Map id -> element, hydrated from the server-rendered first paint).
+ */
+
+import { buildPerson, buildTeamSection, fillSources, insertSorted } from "./dom.js";
+import { statusWord } from "./labels.js";
+import { STATUSES } from "./store.js";
+import { sinceText } from "./timefmt.js";
+
+function setText(node, text) {
+  if (node && node.textContent !== text) node.textContent = text;
+}
+
+const byName = (node) => node.dataset.name || "";
+const byTeam = (node) => node.dataset.team || "";
+
+export class Renderer {
+  /**
+   * root: the element holding the team sections; view: "agent" | "wall";
+   * onFrame({added, removed, teams, providers}) runs after each pass (filters, banners);
+   * onTeamAdded(team, section) lets the page add its own per-team controls.
+   */
+  constructor({ root, store, view, sincePrefix = "", onFrame = () => {}, onTeamAdded = () => {} }) {
+    Object.assign(this, { root, store, view, sincePrefix, onFrame, onTeamAdded });
+    this.people = new Map(); // id -> {node, name, statusText, detail, since, sources, sourcesKey}
+    this.sections = new Map(); // team -> section element
+    this.countLists = new Map(); // team -> [{status: count-n span, ...}]
+    this.changed = new Set();
+    this.removed = new Set();
+    this.providersDirty = false;
+    this.frame = 0;
+    this.hydrate();
+  }
+
+  /** Adopt the server-rendered elements instead of rebuilding them. */
+  hydrate() {
+    for (const node of this.root.querySelectorAll("[data-person-id]")) {
+      const person = this.store.people.get(node.dataset.personId);
+      this.people.set(node.dataset.personId, this.refs(node, person));
+    }
+    for (const section of this.root.querySelectorAll("section.team[data-team]")) {
+      this.sections.set(section.dataset.team, section);
+    }
+    for (const list of document.querySelectorAll(".team-counts")) {
+      const owner = list.closest("[data-team]");
+      if (owner) this.registerCounts(owner.dataset.team, list);
+    }
+  }
+
+  refs(node, person) {
+    const q = (selector) => node.querySelector(selector);
+    return {
+      node,
+      name: q(".name"),
+      statusText: q(".status-text"),
+      detail: q(".detail"),
+      since: q(".since"),
+      sources: q(".sources"),
+      sourcesKey: person ? JSON.stringify(person.sources || {}) : "",
+    };
+  }
+
+  registerCounts(team, list) {
+    const spans = {};
+    for (const status of STATUSES) {
+      const item = list.querySelector(`.count[data-status="${status}"]`);
+      if (item) spans[status] = { item, n: item.querySelector(".count-n") };
+    }
+    if (!this.countLists.has(team)) this.countLists.set(team, []);
+    this.countLists.get(team).push(spans);
+  }
+
+  markChanged(ids) {
+    for (const id of ids) this.changed.add(id);
+    if (ids.length) this.schedule();
+  }
+
+  markRemoved(ids) {
+    for (const id of ids) this.removed.add(id);
+    if (ids.length) this.schedule();
+  }
+
+  markProviders() {
+    this.providersDirty = true;
+    this.schedule();
+  }
+
+  schedule() {
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  /** The one DOM pass of a frame. */
+  flush() {
+    this.frame = 0;
+    const teams = new Set();
+    const added = [];
+    const removed = [...this.removed];
+    for (const id of removed) {
+      const refs = this.people.get(id);
+      if (!refs) continue;
+      teams.add(refs.node.dataset.team);
+      refs.node.remove();
+      this.people.delete(id);
+    }
+    for (const id of this.changed) {
+      const person = this.store.people.get(id);
+      if (!person) continue;
+      let refs = this.people.get(id);
+      if (!refs) {
+        refs = this.refs(buildPerson(person, this.view), null);
+        this.people.set(id, refs);
+        this.place(refs.node, person.team);
+        added.push(id);
+      } else if (refs.node.dataset.team !== person.team) {
+        teams.add(refs.node.dataset.team);
+        refs.node.dataset.team = person.team;
+        this.place(refs.node, person.team);
+      }
+      this.update(refs, person);
+      teams.add(person.team);
+    }
+    for (const team of teams) this.updateCounts(team);
+    const providers = this.providersDirty;
+    this.changed.clear();
+    this.removed.clear();
+    this.providersDirty = false;
+    this.onFrame({ added, removed, teams, providers });
+  }
+
+  update(refs, person) {
+    const { node } = refs;
+    if (node.dataset.status !== person.status) node.dataset.status = person.status;
+    setText(refs.statusText, statusWord(person.status));
+    if (node.dataset.name !== person.name) {
+      node.dataset.name = person.name;
+      setText(refs.name, person.name);
+    }
+    setText(refs.detail, person.detail || "");
+    const since = person.since || "";
+    if (refs.since && refs.since.dataset.since !== since) {
+      refs.since.dataset.since = since;
+      setText(refs.since, sinceText(since, this.sincePrefix));
+    }
+    if (refs.sources) {
+      const key = JSON.stringify(person.sources || {});
+      if (key !== refs.sourcesKey) {
+        refs.sourcesKey = key;
+        fillSources(refs.sources, person.sources);
+      }
+    }
+  }
+
+  /** Put a person element in its team's list, by name (creating the team if it is new). */
+  place(node, team) {
+    let section = this.sections.get(team);
+    if (!section) {
+      section = buildTeamSection(team, this.view);
+      this.sections.set(team, section);
+      insertSorted(this.root, section, byTeam, "section.team");
+      const counts = section.querySelector(".team-counts");
+      if (counts) this.registerCounts(team, counts);
+      this.onTeamAdded(team, section);
+    }
+    insertSorted(section.querySelector(".people"), node, byName, ".person");
+  }
+
+  updateCounts(team) {
+    const counts = this.store.teamCounts(team);
+    for (const spans of this.countLists.get(team) || []) {
+      for (const status of STATUSES) {
+        const slot = spans[status];
+        if (!slot) continue;
+        setText(slot.n, String(counts[status]));
+        if (status === "unknown") slot.item.hidden = counts.unknown === 0;
+      }
+    }
+  }
+
+  /** The time-in-state elements, for the 15 s ticker. */
+  *sinceElements() {
+    for (const refs of this.people.values()) if (refs.since) yield refs.since;
+  }
+}
