@@ -44,7 +44,7 @@ class PushHub:
         self._wake: Any = None
         self._stopped = False
         self._last_flush = 0.0
-        self._snapshot_cache: tuple[int, dict[str, Any]] | None = None
+        self._snapshot_cache: tuple[tuple[int, int], dict[str, Any]] | None = None
 
     def notify(self) -> None:
         """Board callback: something changed; wake the loop (cheap, any thread)."""
@@ -94,7 +94,8 @@ class PushHub:
         """The snapshot body; rebuilt only when the board changed, because hundreds of
         browsers reconnecting at once (a server restart) would otherwise each cost a full
         rebuild."""
-        version = self.board.version
+        # Keyed on seq too: a publish moves seq without changing what people show.
+        version = (self.board.version, self.board.seq)
         cached = self._snapshot_cache
         if cached is None or cached[0] != version:
             cached = (version, snapshot_json(self.board.snapshot(), self.clock()))

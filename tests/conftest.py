@@ -1,0 +1,69 @@
+"""Shared fixtures: real servers on free loopback ports (the simulator in-process, the
+dashboard as a subprocess started the way users start it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import (
+    APP_PY,
+    REPO_ROOT,
+    SN_PASSWORD,
+    SN_PASSWORD_ENV,
+    DashServer,
+    SnSimHandle,
+    start_process,
+    start_sn_sim,
+    wait_until_serving,
+)
+from helpers import free_port as _free_port
+from helpers import make_config as _make_config
+
+
+@pytest.fixture
+def free_port() -> int:
+    return _free_port()
+
+
+@pytest.fixture
+def sn_sim() -> Iterator[SnSimHandle]:
+    """A ServiceNow simulator (user presence.dash, password pw) on a free loopback port."""
+    handle = start_sn_sim()
+    yield handle
+    handle.server.shutdown()
+    handle.http.close()
+
+
+@pytest.fixture
+def make_config() -> Callable[..., Path]:
+    """`make_config(tmp_path, people, sn_url, poll_seconds=0.2, **server)` -> config path."""
+    return _make_config
+
+
+@pytest.fixture
+def dash_server(tmp_path: Path) -> Iterator[Callable[..., DashServer]]:
+    """Factory: `dash_server(config_path, async_mode="eventlet")` starts `python app.py` on a
+    free port, waits for /healthz and returns a DashServer; all are stopped at teardown."""
+    started: list[DashServer] = []
+
+    def start(config: Path, async_mode: str = "eventlet", **env: Any) -> DashServer:
+        port = _free_port()
+        args = [str(APP_PY), "--config", str(config), "--port", str(port)]
+        args += ["--async-mode", async_mode]
+        proc, out, err = start_process(
+            args,
+            cwd=REPO_ROOT,
+            logs=tmp_path / f"dash-{len(started)}",
+            env={SN_PASSWORD_ENV: SN_PASSWORD, "LOG_LEVEL": "INFO", **env},
+        )
+        server = DashServer(f"http://127.0.0.1:{port}", proc, out, err)
+        started.append(server)
+        wait_until_serving(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -1,0 +1,294 @@
+"""Test helpers: waiting with a deadline, free ports, the ServiceNow simulator handle, config
+files, the real dashboard as a subprocess, and a Socket.IO client that records events."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+
+from presence_dash.simulators import servicenow as sn
+from presence_dash.simulators.serve import SimulatorServer
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+APP_PY = REPO_ROOT / "app.py"
+SN_USERNAME = "presence.dash"
+SN_PASSWORD = "pw"
+SN_PASSWORD_ENV = "SN_PASSWORD"
+
+T = TypeVar("T")
+
+
+def wait_for(
+    predicate: Callable[[], T], timeout: float = 5.0, interval: float = 0.02, what: str = ""
+) -> T:
+    """Poll `predicate` until it returns something truthy (returned) or fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
+        time.sleep(interval)  # a poll interval, not a synchronisation
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sys_id(name: str) -> str:
+    """A stable, valid ServiceNow sys_id (32 lowercase hex) for a test person."""
+    return hashlib.md5(f"test:{name}".encode(), usedforsecurity=False).hexdigest()
+
+
+def person(pid: str, team: str = "Service Desk") -> dict[str, str]:
+    return {"id": pid, "name": pid.title(), "team": team, "servicenow": sys_id(pid)}
+
+
+# -- the ServiceNow simulator ---------------------------------------------------------------
+
+
+@dataclass
+class SnSimHandle:
+    """A running ServiceNowSim; the helpers go through its HTTP control API (`/_sim/`)."""
+
+    sim: sn.ServiceNowSim
+    server: SimulatorServer
+    http: requests.Session = field(default_factory=requests.Session)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.post(self.url + path, json=body, timeout=5)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def set_user(
+        self, sys_id: str, seconds_ago: float | None = None, last_on: int | None = None
+    ) -> dict[str, Any]:
+        """Set a user's last activity (`seconds_ago` on the instance clock, or an absolute
+        `last_on`); neither removes the user's presence record."""
+        body: dict[str, Any] = {}
+        if seconds_ago is not None:
+            body["seconds_ago"] = seconds_ago
+        elif last_on is not None:
+            body["last_on"] = last_on
+        return self._post(f"/_sim/users/{sys_id}", body)
+
+    def fault(self, kind: str, count: int = 1, **options: Any) -> int:
+        return self._post("/_sim/faults", {"kind": kind, "count": count, **options})["queued"]
+
+    def clock(self, skew_ms: int) -> dict[str, Any]:
+        return self._post("/_sim/clock", {"skew_ms": skew_ms})
+
+    def set_password(self, password: str) -> None:
+        self._post("/_sim/password", {"password": password})
+
+    def request_log(self) -> dict[str, Any]:
+        response = self.http.get(self.url + "/_sim/requests", timeout=5)
+        assert response.status_code == 200
+        return response.json()
+
+    def presence(self, users: list[str], auth: tuple[str, str] | None = None) -> requests.Response:
+        return self.http.post(
+            self.url + "/api/now/ui/presence",
+            json={"users": users},
+            auth=auth or (SN_USERNAME, SN_PASSWORD),
+            timeout=5,
+        )
+
+
+def start_sn_sim(sim: sn.ServiceNowSim | None = None) -> SnSimHandle:
+    sim = sim or sn.ServiceNowSim(username=SN_USERNAME, password=SN_PASSWORD)
+    server = SimulatorServer(sn.create_app(sim))
+    # SimulatorServer.start() with werkzeug's default 0.5 s shutdown poll would add half a
+    # second to every test's teardown; serve the same server with a shorter poll instead.
+    threading.Thread(target=server.server.serve_forever, args=(0.02,), daemon=True).start()
+    return SnSimHandle(sim, server)
+
+
+# -- config files ---------------------------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def make_config(
+    tmp_path: Path,
+    people: list[dict[str, str]],
+    sn_url: str,
+    poll_seconds: float = 0.2,
+    **server: Any,
+) -> Path:
+    """Write a config TOML for `people` against the simulator at `sn_url`; `server` keys
+    override the fast test defaults (push_interval_ms 50, history in tmp_path)."""
+    server = {
+        "push_interval_ms": 50,
+        "database": f"sqlite:///{tmp_path / 'history.db'}",
+        **server,
+    }
+    lines = ["[server]"]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in server.items()]
+    for p in people:
+        lines.append("\n[[people]]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in p.items()]
+    lines += [
+        "\n[providers.servicenow]",
+        f"base_url = {_toml_value(sn_url)}",
+        f"username = {_toml_value(SN_USERNAME)}",
+        f"password_env = {_toml_value(SN_PASSWORD_ENV)}",
+        f"poll_seconds = {poll_seconds!r}",
+        "timeout_seconds = 2",
+    ]
+    path = tmp_path / "presence-dash.toml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# -- the real dashboard, as a subprocess ----------------------------------------------------
+
+
+@dataclass
+class DashServer:
+    url: str
+    proc: subprocess.Popen[bytes]
+    stdout_path: Path
+    stderr_path: Path
+
+    def output(self) -> str:
+        return (
+            self.stdout_path.read_text(errors="replace")
+            + self.stderr_path.read_text(errors="replace")[-4000:]
+        )
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 5)
+        return requests.get(self.url + path, **kwargs)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+
+
+def start_process(
+    args: list[str], cwd: Path, logs: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], Path, Path]:
+    """Start `python <args>` with output in files (a full pipe would block the server)."""
+    logs.mkdir(parents=True, exist_ok=True)
+    stdout_path, stderr_path = logs / "stdout.txt", logs / "stderr.txt"
+    full_env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "PYTHONUNBUFFERED": "1"}
+    full_env.pop("PRESENCE_DASH_CONFIG", None)
+    full_env.pop("PORT", None)
+    full_env.update(env or {})
+    with stdout_path.open("wb") as out, stderr_path.open("wb") as err:
+        proc = subprocess.Popen(
+            [sys.executable, *args], cwd=cwd, env=full_env, stdout=out, stderr=err
+        )
+    return proc, stdout_path, stderr_path
+
+
+def wait_until_serving(server: DashServer, timeout: float = 20.0) -> None:
+    """Wait for `GET /healthz`; fail with the process's output if it exits first."""
+
+    def healthy() -> bool:
+        if server.proc.poll() is not None:
+            raise AssertionError(
+                f"dashboard exited with {server.proc.returncode}:\n{server.output()}"
+            )
+        try:
+            return server.get("/healthz", timeout=1).status_code == 200
+        except requests.ConnectionError:
+            return False
+
+    try:
+        wait_for(healthy, timeout, interval=0.05, what="GET /healthz")
+    except AssertionError as exc:
+        server.stop()
+        raise AssertionError(f"{exc}\n{server.output()}") from None
+
+
+# -- a Socket.IO client that records what it receives ---------------------------------------
+
+
+class EventRecorder:
+    """Records every event of a python-socketio client; tests wait on a Condition."""
+
+    EVENTS = ("snapshot", "presence", "providers", "error")
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.events: list[tuple[str, Any]] = []
+        self.people: dict[str, dict[str, Any]] = {}  # the client's view, like a browser's
+        self.seq = 0  # the highest seq seen
+        self._cond = threading.Condition()
+        for name in self.EVENTS:
+            client.on(name, self._handler(name))
+
+    def _handler(self, name: str) -> Callable[..., None]:
+        def handle(data: Any = None) -> None:
+            with self._cond:
+                if name == "snapshot":
+                    self.people = {p["id"]: p for p in data["people"]}
+                    self.seq = max(self.seq, data["seq"])
+                elif name == "presence":
+                    self.people.update({p["id"]: p for p in data["changes"]})
+                    self.seq = max(self.seq, data["seq"])
+                self.events.append((name, data))
+                self._cond.notify_all()
+
+        return handle
+
+    def mark(self) -> int:
+        """Where the log ends now; pass it to `wait` to see only later events."""
+        with self._cond:
+            return len(self.events)
+
+    def wait(
+        self,
+        name: str,
+        predicate: Callable[[Any], bool] = lambda data: True,
+        timeout: float = 10.0,
+        after: int = 0,
+    ) -> Any:
+        """The first `name` event from index `after` on whose data satisfies `predicate`."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for event, data in self.events[after:]:
+                    if event == name and predicate(data):
+                        return data
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = [e for e, _ in self.events[after:]]
+                    raise AssertionError(f"no matching {name!r} within {timeout} s; saw {seen}")
+                self._cond.wait(remaining)
+
+    def status(self, person_id: str) -> str | None:
+        with self._cond:
+            view = self.people.get(person_id)
+            return view["status"] if view else None

@@ -1,0 +1,58 @@
+"""`python app.py` with no config file starts the demo: simulators in-process, seeded people
+in three teams, and the dashboard on the given port (CONTRACT "Command line")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from helpers import APP_PY, DashServer, free_port, start_process, wait_for, wait_until_serving
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[DashServer]:
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    assert not (cwd / "presence-dash.toml").exists()
+    port = free_port()
+    proc, out, err = start_process(
+        [str(APP_PY), "--port", str(port)], cwd=cwd, logs=tmp_path / "logs"
+    )
+    server = DashServer(f"http://127.0.0.1:{port}", proc, out, err)
+    try:
+        wait_until_serving(server)
+        yield server
+    finally:
+        server.stop()
+
+
+def test_demo_starts_without_a_config_and_serves_seeded_people(
+    demo: DashServer, tmp_path: Path
+) -> None:
+    expected = f"presence-dash (demo, eventlet) on {demo.url}"
+    assert expected in demo.stdout_path.read_text()
+
+    def polled() -> dict | None:
+        body = demo.get("/api/presence").json()
+        return body if body["providers"]["servicenow"]["state"] == "ok" else None
+
+    body = wait_for(polled, 15, interval=0.1, what="the demo's first ServiceNow poll")
+    people = body["people"]
+    assert len(people) >= 35
+    assert {p["team"] for p in people} == {
+        "Service Desk",
+        "Field Engineering",
+        "Network Operations",
+    }
+    assert len({p["id"] for p in people}) == len(people)
+    statuses = {p["status"] for p in people}
+    assert "online" in statuses and len(statuses) >= 2, statuses
+
+    page = demo.get("/")
+    assert page.status_code == 200
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "Ada Lovelace" in page.text
+
+    # The demo keeps its files in the working directory, not in the checkout.
+    assert (tmp_path / "cwd" / "presence-dash-demo.db").exists()
