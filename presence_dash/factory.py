@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask_socketio import SocketIO
@@ -96,6 +97,7 @@ def create_app(
         ping_interval=10,
         ping_timeout=10,
     )
+    app.wsgi_app = _without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign]
     metrics = Metrics.create()
     if providers is None:
         providers = build_providers(settings, clock)
@@ -129,6 +131,19 @@ def create_app(
     app.register_blueprint(health.bp)
     register_error_handlers(app)
     register_socket_handlers(socketio, hub, metrics)
+    return app
+
+
+def _without_websocket_compression(wsgi_app: Any) -> Any:
+    """Refuse permessage-deflate. Browsers offer it and both eventlet and simple-websocket
+    (gevent) accept it, and then zlib-compress every broadcast once per connection: with
+    1,000 clients that took ~70% of the server's CPU and pushed p99 latency into seconds
+    (docs/benchmarks.md). Uncompressed batches cost bandwidth instead (a few KB/s each)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return wsgi_app(environ, start_response)
+
     return app
 
 
