@@ -26,6 +26,7 @@ from .sockets import register_socket_handlers
 from .timefmt import utc_now
 from .web import api, health, pages
 from .web.errors import register_error_handlers
+from .web.headers import register_security_headers
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,7 @@ def create_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     register_error_handlers(app)
+    register_security_headers(app)
     register_socket_handlers(socketio, hub, metrics)
     return app
 

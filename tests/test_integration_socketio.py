@@ -232,3 +232,18 @@ def test_http_api_follows_the_contract(
     error = missing.json()["error"]
     assert set(error) == {"code", "message"}
     assert error["code"] == "not_found" and error["message"]
+
+
+def test_pages_carry_a_strict_content_security_policy(
+    sn_sim: SnSimHandle,
+    make_config: Callable[..., Path],
+    dash_server: Callable[..., DashServer],
+    tmp_path: Path,
+) -> None:
+    server = dash_server(make_config(tmp_path, [person("ada")], sn_sim.url))
+    for path in ("/", "/wall", "/api/presence"):
+        response = server.get(path)
+        csp = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
