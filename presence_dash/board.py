@@ -85,9 +85,17 @@ class PresenceBoard:
 
     # -- inputs -----------------------------------------------------------------------------
 
-    def apply(self, source: str, observations: Iterable[Observation], now: datetime) -> int:
+    def apply(
+        self,
+        source: str,
+        observations: Iterable[Observation],
+        now: datetime,
+        *,
+        warning: str | None = None,
+    ) -> int:
         """Record a successful refresh of `source` and its observations; return how many
-        observations were for unknown people (ignored)."""
+        observations were for unknown people (ignored). A `warning` (the refresh worked but
+        something needs attention) makes the provider degraded with that message."""
         ignored = 0
         with self._lock:
             touched: set[str] = set()
@@ -100,7 +108,8 @@ class PresenceBoard:
                 per_person[source] = obs
                 if old is None or (old.status, old.detail) != (obs.status, obs.detail):
                     touched.add(obs.person_id)
-            self._set_health(source, ProviderHealth(ProviderState.OK, now, None))
+            state = ProviderState.DEGRADED if warning else ProviderState.OK
+            self._set_health(source, ProviderHealth(state, now, warning))
             if source in self._stale:
                 self._stale.discard(source)
                 touched.update(self._people_with(source))

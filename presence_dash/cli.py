@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -141,6 +142,7 @@ def _serve(ns: argparse.Namespace) -> int:
         f"presence-dash ({mode}, {server.async_mode}) on http://{server.host}:{server.port}",
         flush=True,
     )
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         runtime.socketio.run(
             app, host=server.host, port=server.port, log_output=False, allow_unsafe_werkzeug=True
@@ -150,6 +152,12 @@ def _serve(ns: argparse.Namespace) -> int:
         for sim in simulators:
             sim.shutdown()
     return 0
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (systemd, docker, tests) shuts down like Ctrl-C: vendor registrations are
+    removed and pending history is written."""
+    raise KeyboardInterrupt
 
 
 def _simulate(ns: argparse.Namespace) -> int:

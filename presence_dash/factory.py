@@ -24,7 +24,7 @@ from .providers.base import Clock, PollingProvider
 from .runner import ProviderRunner, stale_after
 from .sockets import register_socket_handlers
 from .timefmt import utc_now
-from .web import api, health, pages
+from .web import api, health, hooks, pages
 from .web.errors import register_error_handlers
 from .web.headers import register_security_headers
 
@@ -63,10 +63,20 @@ class Runtime:
             self.socketio.start_background_task(runner.run_forever)
 
     def stop(self) -> None:
+        """Stop the loops and release vendor-side registrations now (the process may exit
+        before the loops notice)."""
         for runner in self.runners:
             runner.stop()
+            try:
+                runner.provider.close()
+            except Exception:
+                log.exception("%s: error while closing", runner.provider.name)
         self.hub.stop()
         self.history.stop()
+        self.history.flush()
+
+    def runner_for(self, name: str) -> ProviderRunner | None:
+        return next((r for r in self.runners if r.provider.name == name), None)
 
 
 def create_app(
@@ -121,7 +131,14 @@ def create_app(
     )
     hub_ref.append(hub)
     runners = [
-        ProviderRunner(p, board, clock, socketio.sleep, on_poll=metrics.record_poll)
+        ProviderRunner(
+            p,
+            board,
+            clock,
+            socketio.sleep,
+            on_poll=metrics.record_poll,
+            wake_event=socketio.server.eio.create_event(),
+        )
         for p in providers
     ]
     runtime = Runtime(settings, socketio, board, hub, runners, metrics, clock, history)
@@ -130,6 +147,7 @@ def create_app(
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(hooks.bp)
     register_error_handlers(app)
     register_security_headers(app)
     register_socket_handlers(socketio, hub, metrics)

@@ -11,6 +11,7 @@ import logging
 import random
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from .board import PresenceBoard
 from .model import ProviderState
@@ -44,11 +45,14 @@ class ProviderRunner:
         *,
         rng: random.Random | None = None,
         on_poll: Callable[[str, bool, float], None] = lambda name, ok, seconds: None,
+        wake_event: Any = None,
     ) -> None:
         self.provider = provider
         self.board = board
         self.clock = clock
         self.sleep = sleep
+        # With an event (the async runtime's), a push notification can cut a wait short.
+        self._wake_event = wake_event
         self.rng = rng or random.Random()
         self.on_poll = on_poll
         self.failures = 0
@@ -57,13 +61,26 @@ class ProviderRunner:
 
     def stop(self) -> None:
         self._stopped = True
+        self.wake()
+
+    def wake(self) -> None:
+        """Refresh now (a push provider was notified of a change); cheap, any thread."""
+        if self._wake_event is not None:
+            self._wake_event.set()
 
     def run_forever(self) -> None:
         try:
             while not self._stopped:
-                self.sleep(self.poll_once())
+                self._wait(self.poll_once())
         finally:
             self.provider.close()
+
+    def _wait(self, seconds: float) -> None:
+        if self._wake_event is None:
+            self.sleep(seconds)
+            return
+        self._wake_event.wait(seconds)
+        self._wake_event.clear()
 
     def poll_once(self) -> float:
         """One refresh; returns how long to wait before the next."""
@@ -80,7 +97,8 @@ class ProviderRunner:
             self._failed(error, logged=True)
         else:
             now = self.clock()
-            ignored = self.board.apply(name, observations, now)
+            warning = self.provider.health_warning
+            ignored = self.board.apply(name, observations, now, warning=warning)
             if self.failures or self._last_logged:
                 log.info("%s: recovered after %d failed refresh(es)", name, self.failures)
             self.failures = 0

@@ -9,7 +9,8 @@ transient (degraded until the data turns stale).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import requests
@@ -36,10 +37,35 @@ class AuthFailed(ProviderError):
 Clock = Callable[[], datetime]
 
 
+@dataclass(frozen=True)
+class HookRequest:
+    """An inbound vendor call to `/hooks/<provider>[/<path>]`, stripped of Flask."""
+
+    method: str
+    path: str
+    args: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+    remote_addr: str | None
+
+
+@dataclass(frozen=True)
+class HookResponse:
+    status: int
+    body: str = ""
+    content_type: str = "text/plain"
+    refresh: bool = False  # ask the runner to refresh now (a push notification)
+
+
 class PollingProvider(ABC):
-    """One vendor, polled on an interval. Subclasses set `name` and implement `poll`."""
+    """One vendor, refreshed on an interval. Subclasses set `name` and implement `poll`.
+
+    Push providers are polling providers too: `poll_seconds` is their resync interval, and
+    `handle_hook` answers the vendor's callbacks, asking for an immediate refresh."""
 
     name: str = ""
+    # Set by `poll` when the refresh worked but something needs a human's attention.
+    health_warning: str | None = None
 
     def __init__(self, people: Sequence[Person], http: requests.Session, clock: Clock) -> None:
         self.people = [p for p in people if self.name in p.source_ids]
@@ -55,5 +81,10 @@ class PollingProvider(ABC):
     def poll(self) -> list[Observation]:
         """Fetch the current state of all this provider's people, or raise ProviderError."""
 
+    def handle_hook(self, request: HookRequest) -> HookResponse | None:
+        """Answer a vendor callback; None means this provider takes none (404)."""
+        return None
+
     def close(self) -> None:
+        """Release resources (and vendor-side registrations); may be called twice."""
         self.http.close()

@@ -1,0 +1,39 @@
+"""Inbound vendor callbacks: `/hooks/<provider>[/<path>]` handed to that provider.
+
+The provider decides what a valid call is (its wire format stays in its module); this
+blueprint only translates HTTP and, for push notifications, wakes the provider's runner so
+the fetch runs as a background task and the vendor gets its answer at once.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from flask.typing import ResponseReturnValue
+
+from ..providers.base import HookRequest
+from .errors import error_response
+from .runtime import runtime
+
+bp = Blueprint("hooks", __name__, url_prefix="/hooks")
+
+METHODS = ["GET", "POST", "PUT", "DELETE"]
+
+
+@bp.route("/<name>", methods=METHODS, defaults={"path": ""})
+@bp.route("/<name>/<path:path>", methods=METHODS)
+def vendor_hook(name: str, path: str) -> ResponseReturnValue:
+    runner = runtime().runner_for(name)
+    hook = HookRequest(
+        method=request.method,
+        path=path,
+        args=request.args.to_dict(),
+        headers=dict(request.headers),
+        body=request.get_data(cache=False),
+        remote_addr=request.remote_addr,
+    )
+    answer = runner.provider.handle_hook(hook) if runner else None
+    if answer is None:
+        return error_response(404, "no_such_hook", f"no callback for {name!r} here")
+    if answer.refresh:
+        runner.wake()  # type: ignore[union-attr]
+    return Response(answer.body, status=answer.status, content_type=answer.content_type)
