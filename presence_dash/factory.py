@@ -16,9 +16,11 @@ from flask_socketio import SocketIO
 
 from .board import PresenceBoard
 from .config import Settings
-from .history import HistoryStore, engine_for
+from .db import engine_for
+from .history import HistoryStore
 from .hub import PushHub
 from .metrics import Metrics
+from .provider_notes import ProviderNotes  # noqa: F401  (registers its table)
 from .providers import build_providers
 from .providers.base import Clock, PollingProvider
 from .runner import ProviderRunner, stale_after
@@ -110,8 +112,9 @@ def create_app(
     )
     app.wsgi_app = _without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign]
     metrics = Metrics.create()
+    engine = engine_for(settings.server.database)
     if providers is None:
-        providers = build_providers(settings, clock)
+        providers = build_providers(settings, clock, engine)
     hub_ref: list[PushHub] = []
     board = PresenceBoard(
         settings.people(),
@@ -120,7 +123,7 @@ def create_app(
         change_log_size=settings.server.change_log_size,
         on_dirty=lambda: hub_ref[0].notify() if hub_ref else None,
     )
-    history = HistoryStore(engine_for(settings.server.database))
+    history = HistoryStore(engine)
     hub = PushHub(
         socketio,
         board,

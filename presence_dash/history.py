@@ -16,11 +16,11 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from .board import Transition
+from .db import create_schema, metadata
 from .model import Status
 
 log = logging.getLogger(__name__)
 
-metadata = sa.MetaData()
 status_changes = sa.Table(
     "status_changes",
     metadata,
@@ -43,15 +43,6 @@ class HistoryEntry:
     at: datetime
 
 
-def engine_for(url: str) -> sa.Engine:
-    """`postgresql://` uses psycopg 3; SQLite gets a busy timeout for concurrent writers."""
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if url.startswith("sqlite"):
-        return sa.create_engine(url, connect_args={"timeout": 10})
-    return sa.create_engine(url, pool_pre_ping=True)
-
-
 class HistoryStore:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -61,7 +52,7 @@ class HistoryStore:
         self.last_error: str | None = None
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        create_schema(self.engine)
 
     def record(self, transitions: Sequence[Transition]) -> None:
         if not transitions:

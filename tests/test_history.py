@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from presence_dash.board import Transition
-from presence_dash.history import HistoryStore, engine_for
+from presence_dash.db import engine_for
+from presence_dash.history import HistoryStore
 from presence_dash.model import Status
 
 PG_URL = os.environ.get("PRESENCE_DASH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")

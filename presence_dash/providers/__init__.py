@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import requests
+import sqlalchemy as sa
 
 from ..config import Settings
-from ..model import Person
-from .base import Clock, PollingProvider
+from ..provider_notes import ProviderNotes
+from .base import Clock, PollingProvider, ProviderContext
 from .servicenow import ServiceNowProvider
 
-ProviderFactory = Callable[[Settings, Sequence[Person], requests.Session, Clock], PollingProvider]
+ProviderFactory = Callable[[ProviderContext], PollingProvider]
 
 REGISTRY: dict[str, ProviderFactory] = {
-    "servicenow": ServiceNowProvider.from_settings,
+    "servicenow": ServiceNowProvider.from_context,
 }
 
 
-def build_providers(settings: Settings, clock: Clock) -> list[PollingProvider]:
+def build_providers(settings: Settings, clock: Clock, engine: sa.Engine) -> list[PollingProvider]:
     """Instantiate every provider whose config section is present."""
     people = settings.people()
     built = []
@@ -26,5 +27,6 @@ def build_providers(settings: Settings, clock: Clock) -> list[PollingProvider]:
         if getattr(settings.providers, name, None) is not None:
             session = requests.Session()
             session.headers["User-Agent"] = "presence-dash"
-            built.append(factory(settings, people, session, clock))
+            notes = ProviderNotes(engine, name)
+            built.append(factory(ProviderContext(settings, people, session, clock, notes)))
     return built

@@ -12,10 +12,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import requests
 
 from ..model import Observation, Person
+
+if TYPE_CHECKING:
+    from ..config import Settings
+    from ..provider_notes import ProviderNotes
 
 
 class ProviderError(Exception):
@@ -35,6 +40,17 @@ class AuthFailed(ProviderError):
 
 
 Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """What a provider is built from (one signature for every vendor's factory)."""
+
+    settings: Settings
+    people: Sequence[Person]
+    http: requests.Session
+    clock: Clock
+    notes: ProviderNotes
 
 
 @dataclass(frozen=True)

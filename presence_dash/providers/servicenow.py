@@ -15,10 +15,10 @@ from typing import Any
 
 import requests
 
-from ..config import ServiceNowConfig, Settings
+from ..config import ServiceNowConfig
 from ..model import Observation, Person, Status
 from ..rules import status_from_age
-from .base import AuthFailed, Clock, PollingProvider, UpdateFailed
+from .base import AuthFailed, Clock, PollingProvider, ProviderContext, UpdateFailed
 from .http_errors import describe_http_error, request_failed, retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -53,12 +53,11 @@ class ServiceNowProvider(PollingProvider):
         self._warned: set[str] = set()
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings, people: Sequence[Person], http: requests.Session, clock: Clock
-    ) -> ServiceNowProvider:
-        config = settings.providers.servicenow
+    def from_context(cls, ctx: ProviderContext) -> ServiceNowProvider:
+        config = ctx.settings.providers.servicenow
         assert config is not None
-        return cls(config, settings.secret(config.password_env) or "", people, http, clock)
+        password = ctx.settings.secret(config.password_env) or ""
+        return cls(config, password, ctx.people, ctx.http, ctx.clock)
 
     @property
     def poll_seconds(self) -> float:
