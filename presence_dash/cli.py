@@ -19,7 +19,7 @@ from .config import ConfigError, load_settings
 log = logging.getLogger("presence_dash")
 
 DEFAULT_CONFIG = "presence-dash.toml"
-SIMULATORS = ("servicenow",)
+SIMULATORS = ("servicenow", "cisco")
 
 
 class UsageError(Exception):
@@ -55,7 +55,14 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("provider", choices=SIMULATORS)
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--port", type=int, default=0)
-    sim.add_argument("--username", default="presence.dash")
+    sim.add_argument(
+        "--username", default="presence.dash", help="the API user (cisco: the application user)"
+    )
+    sim.add_argument(
+        "--end-user",
+        default="presence.dash@example.com",
+        help="cisco: the end user the application user may log in",
+    )
     sim.add_argument(
         "--password-env",
         default="SIM_PASSWORD",
@@ -66,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
         "--demo-users",
         type=int,
         default=0,
-        help="seed N users that wander between active/idle/gone",
+        help="seed N users that wander between states (servicenow: active/idle/gone; "
+        "cisco: available/away/DND/offline)",
     )
     return parser
 
@@ -175,6 +183,21 @@ def _simulate(ns: argparse.Namespace) -> int:
             people = demo_people()
             sim.add_demo_users([p["servicenow"] for p in people[: ns.demo_users]])
         app = module.create_app(sim)
+    elif ns.provider == "cisco":
+        from .simulators import cisco_pws
+
+        cisco = cisco_pws.CiscoPwsSim(
+            app_user=ns.username,
+            app_password=os.environ.get(ns.password_env) or "secret",
+            end_users={ns.end_user},
+        )
+        if ns.demo_users:
+            from .demo import demo_people
+
+            people = demo_people()[: ns.demo_users]
+            cisco.add_demo_contacts([p.get("cisco") or f"{p['id']}@example.com" for p in people])
+            cisco.start_demo(interval_s=1.0)
+        app = cisco_pws.create_app(cisco)
     server = SimulatorServer(app, ns.host, ns.port)
     print(f"{ns.provider} simulator on {server.url}", flush=True)
     server.serve_forever()

@@ -106,11 +106,50 @@ class ServiceNowConfig(ProviderCommon):
 
 # Named by the CONTRACT, built in later releases: a section for one of them is refused with
 # a clear message instead of being silently ignored or called a typo.
-PLANNED_PROVIDERS = ("cisco", "salesforce", "glance", "screenmeet")
+PLANNED_PROVIDERS = ("salesforce", "glance", "screenmeet")
+
+MappedStatus = Literal["online", "away", "offline", "unknown"]
+
+# PWS basic states and RPID activities (lower case) -> our status. Busy and vacation are
+# stored as Away by IM&P in basic presence (docs/providers/cisco.md).
+CISCO_DEFAULT_STATE_MAP: dict[str, MappedStatus] = {
+    "AVAILABLE": "online",
+    "AWAY": "away",
+    "DND": "away",
+    "BUSY": "away",
+    "VACATION": "offline",
+    "UNAVAILABLE": "offline",
+    "UNKNOWN": "unknown",
+    "available": "online",
+    "away": "away",
+    "dnd": "away",
+    "busy": "away",
+    "on-the-phone": "away",
+    "meeting": "away",
+    "vacation": "offline",
+}
+
+
+class CiscoConfig(ProviderCommon):
+    """IM&P Presence Web Services; `base_url` is `https://<imp>:8083` (HTTP: 8082)."""
+
+    app_user: str
+    app_password_env: EnvName
+    end_user: str
+    callback_url: HttpUrl
+    presence_type: Literal["basic", "rich"] = "basic"
+    resync_seconds: float = Field(600, ge=0.1, le=86_400)
+    expiry_seconds: int = Field(3600, ge=3600, le=86_400)
+    verify_tls: bool | str = True  # or a CA bundle path (IM&P often has a private CA)
+    state_map: dict[str, MappedStatus] = {}
+
+    def status_for(self, state: str) -> MappedStatus | None:
+        return self.state_map.get(state, CISCO_DEFAULT_STATE_MAP.get(state))
 
 
 class ProvidersConfig(_Section):
     servicenow: ServiceNowConfig | None = None
+    cisco: CiscoConfig | None = None
 
 
 class AppConfig(_Section):

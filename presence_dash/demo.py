@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import secrets
 from collections.abc import Callable
 from typing import Any
 
 from .config import Settings, settings_from_dict
+from .simulators import cisco_pws as cisco_sim
 from .simulators import servicenow as sn_sim
 from .simulators.serve import SimulatorServer
 
@@ -69,7 +71,15 @@ def demo_people() -> list[dict[str, str]]:
         for name in names:
             pid = name.lower().replace(" ", "-").replace(".", "")
             sys_id = hashlib.md5(f"demo:{pid}".encode(), usedforsecurity=False).hexdigest()
-            people.append({"id": pid, "name": name, "team": team, "servicenow": sys_id})
+            people.append(
+                {
+                    "id": pid,
+                    "name": name,
+                    "team": team,
+                    "servicenow": sys_id,
+                    "cisco": f"{pid}@example.com",
+                }
+            )
     return people
 
 
@@ -81,10 +91,21 @@ def start_demo(
 ) -> tuple[Settings, list[SimulatorServer]]:
     """Start the simulators and return the settings that point the app at them."""
     people = demo_people()
+    # The simulators log every call; in the demo that drowns the dashboard's own log.
+    logging.getLogger("presence_dash.simulators").setLevel(logging.WARNING)
     password = secrets.token_urlsafe(16)
     sim = sn_sim.ServiceNowSim(username="presence.dash", password=password, rng=random.Random(7))
     sim.add_demo_users([p["servicenow"] for p in people])
     sn_server = SimulatorServer(sn_sim.create_app(sim)).start(spawn)
+    cisco_password = secrets.token_urlsafe(16)
+    cisco = cisco_sim.CiscoPwsSim(
+        app_user="presence.app",
+        app_password=cisco_password,
+        end_users={"presence.dash@example.com"},
+    )
+    cisco.add_demo_contacts([p["cisco"] for p in people], random.Random(11))
+    cisco.start_demo(interval_s=1.0)
+    cisco_server = SimulatorServer(cisco_sim.create_app(cisco)).start(spawn)
     raw = {
         "server": {
             "host": host,
@@ -100,7 +121,17 @@ def start_demo(
                 "password_env": "DEMO_SN_PASSWORD",
                 "poll_seconds": 2,
             },
+            "cisco": {
+                "base_url": cisco_server.url,
+                "app_user": "presence.app",
+                "app_password_env": "DEMO_CISCO_PASSWORD",
+                "end_user": "presence.dash@example.com",
+                "callback_url": f"http://127.0.0.1:{port}/hooks/cisco/pws",
+                "presence_type": "rich",
+                "resync_seconds": 60,
+            },
         },
     }
-    settings = settings_from_dict(raw, {"DEMO_SN_PASSWORD": password}, demo=True)
-    return settings, [sn_server]
+    secrets_env = {"DEMO_SN_PASSWORD": password, "DEMO_CISCO_PASSWORD": cisco_password}
+    settings = settings_from_dict(raw, secrets_env, demo=True)
+    return settings, [sn_server, cisco_server]

@@ -106,7 +106,7 @@ class ProviderRunner:
             if ignored:
                 log.debug("%s: %d observation(s) for unknown people ignored", name, ignored)
             self.on_poll(name, True, (now - started).total_seconds())
-            return self.provider.poll_seconds
+            return self.provider.next_poll_seconds
         self.on_poll(name, False, (self.clock() - started).total_seconds())
         delay = backoff_delay(self.provider.poll_seconds, self.failures, self.rng)
         return max(delay, self._retry_after)

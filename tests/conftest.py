@@ -13,8 +13,10 @@ from helpers import (
     REPO_ROOT,
     SN_PASSWORD,
     SN_PASSWORD_ENV,
+    CiscoSimHandle,
     DashServer,
     SnSimHandle,
+    start_cisco_sim,
     start_process,
     start_sn_sim,
     wait_until_serving,
@@ -67,3 +69,12 @@ def dash_server(tmp_path: Path) -> Iterator[Callable[..., DashServer]]:
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def cisco_sim() -> Iterator[CiscoSimHandle]:
+    """A Cisco PWS simulator (app user presence.app / pw, end user presence.dash@example.com)
+    on a free loopback port."""
+    handle = start_cisco_sim()
+    yield handle
+    handle.close()

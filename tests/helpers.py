@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from presence_dash.simulators import cisco_pws as cisco
 from presence_dash.simulators import servicenow as sn
 from presence_dash.simulators.serve import SimulatorServer
 
@@ -292,3 +293,79 @@ class EventRecorder:
         with self._cond:
             view = self.people.get(person_id)
             return view["status"] if view else None
+
+
+# -- the Cisco IM&P PWS simulator -----------------------------------------------------------
+
+CISCO_APP_USER = "presence.app"
+CISCO_APP_PASSWORD = "pw"
+CISCO_APP_PASSWORD_ENV = "CISCO_APP_PASSWORD"
+CISCO_END_USER = "presence.dash@example.com"
+
+
+@dataclass
+class CiscoSimHandle:
+    """A running CiscoPwsSim; the helpers go through its HTTP control API (`/_sim/`)."""
+
+    sim: cisco.CiscoPwsSim
+    server: SimulatorServer
+    http: requests.Session = field(default_factory=requests.Session)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def base(self) -> str:
+        """The PWS base URL, as a config would name it."""
+        return self.server.url + "/presence-service"
+
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.http.post(self.url + path, json=body or {}, timeout=5)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def set_contact(
+        self, uri: str, status: str, activities: list[str] | None = None
+    ) -> dict[str, Any]:
+        """Set a contact's presence (UNKNOWN forgets it); notifies its subscriptions."""
+        return self._post(f"/_sim/contacts/{uri}", {"status": status, "activities": activities})
+
+    def cpu(self, percent: float) -> dict[str, Any]:
+        return self._post("/_sim/cpu", {"percent": percent})
+
+    def restart(self) -> dict[str, Any]:
+        return self._post("/_sim/restart")
+
+    def expire_sessions(self) -> dict[str, Any]:
+        return self._post("/_sim/expire-sessions")
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        return self._post("/_sim/advance", {"seconds": seconds})
+
+    def fault(self, kind: str, count: int = 1, **options: Any) -> int:
+        return self._post("/_sim/faults", {"kind": kind, "count": count, **options})["queued"]
+
+    def state(self) -> dict[str, Any]:
+        response = self.http.get(self.url + "/_sim/state", timeout=5)
+        assert response.status_code == 200
+        return response.json()
+
+    def notifications(self) -> list[dict[str, Any]]:
+        response = self.http.get(self.url + "/_sim/notifications", timeout=5)
+        assert response.status_code == 200
+        return response.json()["sent"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.sim.close()
+        self.http.close()
+
+
+def start_cisco_sim(sim: cisco.CiscoPwsSim | None = None) -> CiscoSimHandle:
+    sim = sim or cisco.CiscoPwsSim(
+        app_user=CISCO_APP_USER, app_password=CISCO_APP_PASSWORD, end_users={CISCO_END_USER}
+    )
+    server = SimulatorServer(cisco.create_app(sim))
+    threading.Thread(target=server.server.serve_forever, args=(0.02,), daemon=True).start()
+    return CiscoSimHandle(sim, server)

@@ -10,12 +10,14 @@ import sqlalchemy as sa
 from ..config import Settings
 from ..provider_notes import ProviderNotes
 from .base import Clock, PollingProvider, ProviderContext
+from .cisco import CiscoPwsProvider
 from .servicenow import ServiceNowProvider
 
 ProviderFactory = Callable[[ProviderContext], PollingProvider]
 
 REGISTRY: dict[str, ProviderFactory] = {
     "servicenow": ServiceNowProvider.from_context,
+    "cisco": CiscoPwsProvider.from_context,
 }
 
 

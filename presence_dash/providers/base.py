@@ -93,6 +93,11 @@ class PollingProvider(ABC):
     def poll_seconds(self) -> float:
         """Time between successful polls; staleness is 3x this."""
 
+    @property
+    def next_poll_seconds(self) -> float:
+        """Wait before the next refresh after a success (a push provider may shorten it)."""
+        return self.poll_seconds
+
     @abstractmethod
     def poll(self) -> list[Observation]:
         """Fetch the current state of all this provider's people, or raise ProviderError."""
