@@ -326,7 +326,7 @@ def test_csv_not_in_utf8_is_a_config_error(tmp_path: Path) -> None:
         load_settings(path, ENV)
 
 
-@pytest.mark.parametrize("name", ["cisco", "salesforce", "glance", "screenmeet"])
+@pytest.mark.parametrize("name", ["salesforce", "glance", "screenmeet"])
 def test_section_for_a_planned_provider_is_refused_by_name(name: str) -> None:
     message = error_of({"providers": {name: {}}})
     assert message.startswith(f"providers.{name}: this provider is not available")
@@ -337,3 +337,32 @@ def test_command_line_overrides_are_validated_like_the_file() -> None:
     assert settings.replace_server(port=9000).server.port == 9000
     with pytest.raises(ConfigError, match=r"^server\.port: "):
         settings.replace_server(port=0)
+
+
+def test_cisco_section_names_its_missing_and_bad_keys() -> None:
+    base = {
+        "base_url": "https://imp.example.com:8083",
+        "app_user": "app",
+        "app_password_env": "CISCO_PW",
+        "end_user": "svc@example.com",
+        "callback_url": "http://dash.example.com:8080/hooks/cisco/pws",
+    }
+    env = {"CISCO_PW": "x"}
+    settings = settings_from_dict({"providers": {"cisco": base}}, env)
+    cisco = settings.providers.cisco
+    assert cisco is not None and cisco.resync_seconds == 600
+    assert cisco.status_for("DND") == "away" and cisco.status_for("on-the-phone") == "away"
+    custom = {**base, "state_map": {"DND": "offline"}}
+    assert (
+        settings_from_dict({"providers": {"cisco": custom}}, env).providers.cisco.status_for("DND")
+        == "offline"
+    )
+    missing = {k: v for k, v in base.items() if k != "callback_url"}
+    with pytest.raises(ConfigError, match=r"^providers\.cisco\.callback_url: required"):
+        settings_from_dict({"providers": {"cisco": missing}}, env)
+    bad_map = {**base, "state_map": {"DND": "purple"}}
+    with pytest.raises(ConfigError, match=r"^providers\.cisco\.state_map\.DND: "):
+        settings_from_dict({"providers": {"cisco": bad_map}}, env)
+    short = {**base, "expiry_seconds": 60}
+    with pytest.raises(ConfigError, match=r"^providers\.cisco\.expiry_seconds: "):
+        settings_from_dict({"providers": {"cisco": short}}, env)
