@@ -157,7 +157,9 @@ class CiscoPwsProvider(PollingProvider):
         return Observation(person_id, self.name, Status(mapped), now, LABELS.get(raw))
 
     def _fetch_with_recovery(self) -> dict[str, str]:
-        for attempt in (1, 2):
+        # A restarted server has lost both our session and our registration: up to two
+        # recoveries, then give up until the next refresh.
+        for attempt in (1, 2, 3):
             try:
                 self._ensure_registered()
                 return self._fetch()
@@ -169,7 +171,7 @@ class CiscoPwsProvider(PollingProvider):
                     "cisco: IM&P no longer knows our registration (%s); registering again", exc
                 )
                 self._forget_registration()
-            if attempt == 2:
+            if attempt == 3:
                 raise UpdateFailed("IM&P keeps refusing our session or registration")
         raise AssertionError("unreachable")
 
