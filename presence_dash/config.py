@@ -65,6 +65,13 @@ class PersonConfig(_Section):
             raise ValueError("expected a 32-character sys_id (lowercase hex)")
         return value or None
 
+    @field_validator("salesforce")
+    @classmethod
+    def _salesforce_id(cls, value: str | None) -> str | None:
+        if value and not (len(value) in (15, 18) and value.isalnum() and value.isascii()):
+            raise ValueError("expected a 15- or 18-character Salesforce User Id")
+        return value or None
+
     def to_person(self) -> Person:
         ids = {s: v for s in ("servicenow", "cisco", "salesforce") if (v := getattr(self, s))}
         return Person(id=self.id, name=self.name, team=self.team, source_ids=ids)
@@ -106,7 +113,7 @@ class ServiceNowConfig(ProviderCommon):
 
 # Named by the CONTRACT, built in later releases: a section for one of them is refused with
 # a clear message instead of being silently ignored or called a typo.
-PLANNED_PROVIDERS = ("salesforce", "glance", "screenmeet")
+PLANNED_PROVIDERS = ("glance", "screenmeet")
 
 MappedStatus = Literal["online", "away", "offline", "unknown"]
 
@@ -147,9 +154,39 @@ class CiscoConfig(ProviderCommon):
         return self.state_map.get(state, CISCO_DEFAULT_STATE_MAP.get(state))
 
 
+SoqlLiteral = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ ]{1,40}$")]
+
+
+class SalesforceConfig(ProviderCommon):
+    """`base_url` is the login URL (https://login.salesforce.com, https://test.salesforce.com
+    or the org's My Domain); queries go to the `instance_url` the token response names."""
+
+    auth: Literal["client_credentials", "jwt_bearer"] = "client_credentials"
+    client_id: str
+    client_secret_env: EnvName | None = None  # client credentials flow
+    username: str | None = None  # JWT bearer flow: the integration user
+    private_key_env: EnvName | None = None  # JWT bearer flow: PEM of the connected app's key
+    api_version: Annotated[str, StringConstraints(pattern=r"^\d{2,3}\.\d$")] = "60.0"
+    poll_seconds: float = Field(60, ge=0.1, le=3600)
+    session_type: SoqlLiteral = "UI"
+    login_type: SoqlLiteral = "Application"
+    ids_per_query: int = Field(200, ge=1, le=2000)
+    webhook_secret_env: EnvName | None = None  # enables POST /hooks/salesforce
+    webhook_max_age_s: float = Field(300, ge=5, le=3600)
+
+    @model_validator(mode="after")
+    def _flow_has_its_keys(self) -> SalesforceConfig:
+        if self.auth == "client_credentials" and not self.client_secret_env:
+            raise ValueError("client_credentials needs client_secret_env")
+        if self.auth == "jwt_bearer" and not (self.username and self.private_key_env):
+            raise ValueError("jwt_bearer needs username and private_key_env")
+        return self
+
+
 class ProvidersConfig(_Section):
     servicenow: ServiceNowConfig | None = None
     cisco: CiscoConfig | None = None
+    salesforce: SalesforceConfig | None = None
 
 
 class AppConfig(_Section):

@@ -87,6 +87,16 @@ class PollingProvider(ABC):
         self.people = [p for p in people if self.name in p.source_ids]
         self.http = http
         self.clock = clock
+        # One vendor account may stand for several people entries (someone in two teams):
+        # it is asked about once and reported for each.
+        self.people_by_vendor_id: dict[str, list[str]] = {}
+        for person in self.people:
+            vendor_id = self.normalize_id(person.source_ids[self.name])
+            self.people_by_vendor_id.setdefault(vendor_id, []).append(person.id)
+
+    def normalize_id(self, vendor_id: str) -> str:
+        """How this vendor compares ids (e.g. case-insensitive URIs)."""
+        return vendor_id
 
     @property
     @abstractmethod

@@ -99,7 +99,7 @@ class CiscoPwsProvider(PollingProvider):
         self._app_password = app_password
         self.http.verify = config.verify_tls
         self.http.headers["Accept"] = "application/xml"
-        self._by_uri = {p.source_ids[self.name].lower(): p.id for p in self.people}
+        self._by_uri = self.people_by_vendor_id
         self._app_key: str | None = None
         self._user_key: str | None = None
         self._reg: _Registration | None = None
@@ -114,6 +114,9 @@ class CiscoPwsProvider(PollingProvider):
         self._callback_problem: str | None = None
         self._probe_token = secrets.token_urlsafe(16)
         self._warned: set[str] = set()
+
+    def normalize_id(self, vendor_id: str) -> str:
+        return vendor_id.lower()  # IM&P contact URIs are case-insensitive
 
     @classmethod
     def from_context(cls, ctx: ProviderContext) -> CiscoPwsProvider:
@@ -145,7 +148,11 @@ class CiscoPwsProvider(PollingProvider):
         self._check_stall(states, notified, fresh=registrations != self._registrations)
         self._last_states = states
         now = self.clock()
-        return [self._observe(pid, states.get(uri), now) for uri, pid in self._by_uri.items()]
+        return [
+            self._observe(pid, states.get(uri), now)
+            for uri, pids in self._by_uri.items()
+            for pid in pids
+        ]
 
     def _observe(self, person_id: str, raw: str | None, now: datetime) -> Observation:
         if raw is None:  # not in the reply: IM&P does not know this contact

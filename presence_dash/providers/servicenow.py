@@ -49,7 +49,7 @@ class ServiceNowProvider(PollingProvider):
         self.config = config
         self.http.auth = (config.username, password)
         self.http.headers["Accept"] = "application/json"
-        self._by_sys_id = {p.source_ids[self.name]: p.id for p in self.people}
+        self._by_sys_id = self.people_by_vendor_id
         self._warned: set[str] = set()
 
     @classmethod
@@ -87,7 +87,9 @@ class ServiceNowProvider(PollingProvider):
                 status = status_from_age(
                     server_ms - seen, self.config.online_within_s, self.config.away_within_s
                 )
-            observations.append(Observation(self._by_sys_id[sys_id], self.name, status, now))
+            observations.extend(
+                Observation(pid, self.name, status, now) for pid in self._by_sys_id[sys_id]
+            )
         return observations
 
     def _fetch_ui(self, sys_ids: list[str]) -> tuple[int, dict[str, int]]:

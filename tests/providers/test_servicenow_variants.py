@@ -123,3 +123,26 @@ def test_no_server_time_anywhere_is_a_malformed_response() -> None:
     )
     with pytest.raises(UpdateFailed, match="no server time"):
         _provider("https://sn.example.com").poll()
+
+
+def test_someone_in_two_teams_is_asked_about_once_and_shown_in_both(
+    sn_sim: SnSimHandle,
+) -> None:
+    shared = sys_id("ada")
+    sn_sim.set_user(shared, seconds_ago=1)
+    config = ServiceNowConfig(
+        base_url=sn_sim.url, username=SN_USERNAME, password_env="SN_PASSWORD", timeout_seconds=3
+    )
+    people = [
+        Person("ada-desk", "Ada", "Service Desk", {"servicenow": shared}),
+        Person("ada-field", "Ada", "Field Engineering", {"servicenow": shared}),
+    ]
+    seen: list[bytes] = []
+    session = requests.Session()
+    session.hooks["response"].append(lambda r, *a, **k: seen.append(r.request.body or b""))
+    provider = ServiceNowProvider(config, SN_PASSWORD, people, session, utc_now)
+    assert {o.person_id: o.status for o in provider.poll()} == {
+        "ada-desk": Status.ONLINE,
+        "ada-field": Status.ONLINE,
+    }
+    assert seen[0].count(shared.encode()) == 1
