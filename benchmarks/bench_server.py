@@ -1,0 +1,159 @@
+"""The benchmark server: presence-dash with N synthetic people whose status flips R times/s.
+
+    python benchmarks/bench_server.py MODE PEOPLE RATE PORT [PUSH_INTERVAL_MS [DATABASE_URL]]
+
+MODE is eventlet or gevent. Changes go through the real path (provider -> ProviderRunner ->
+PresenceBoard -> PushHub -> Socket.IO); only the vendor is synthetic. Flipping starts on
+`POST /_bench/go` so that clients can connect and take their snapshots first;
+`GET /_bench/stats` reports how many flips the provider made. Started by fanout.py.
+"""
+
+from __future__ import annotations
+
+import sys
+
+if __name__ == "__main__":
+    # The async runtime must patch the standard library before anything else is imported.
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent.parent))
+    from presence_dash.launch import patch_runtime
+
+    patch_runtime(sys.argv[1] if len(sys.argv) > 1 else "eventlet")
+
+import logging
+import os
+import random
+import resource
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+
+import requests
+
+from presence_dash.config import settings_from_dict
+from presence_dash.factory import create_app
+from presence_dash.model import Observation, Person, Status
+from presence_dash.providers.base import Clock, PollingProvider
+from presence_dash.timefmt import utc_now
+
+TEAMS = ("Support", "Sales", "Engineering", "Operations", "Finance")
+CYCLE = (Status.ONLINE, Status.AWAY, Status.OFFLINE)
+POLL_SECONDS = 0.05
+
+
+def bench_people(count: int) -> list[dict[str, str]]:
+    return [
+        {"id": f"p{i:05d}", "name": f"Person {i:05d}", "team": TEAMS[i % len(TEAMS)]}
+        for i in range(1, count + 1)
+    ]
+
+
+class SyntheticProvider(PollingProvider):
+    """Reports every person once (online), then, once `go()` is called, flips `rate` people
+    per second (online -> away -> offline -> online ...) and reports only those.
+
+    The number of flips per poll follows the wall clock, not the number of polls, so the
+    rate holds even when the loop is scheduled late under load."""
+
+    name = "synthetic"
+
+    def __init__(self, people: Sequence[Person], clock: Clock, rate: float) -> None:
+        super().__init__(people, requests.Session(), clock)
+        self.people = list(people)  # every person, whatever their source ids
+        self.rate = rate
+        self.rng = random.Random(1234)
+        self.state = dict.fromkeys((p.id for p in self.people), 0)
+        self.ids = [p.id for p in self.people]
+        self.flips = 0
+        self._first = True
+        self._running = False
+        self._last = 0.0
+        self._debt = 0.0
+
+    @property
+    def poll_seconds(self) -> float:
+        return POLL_SECONDS
+
+    def go(self) -> None:
+        if not self._running:
+            self._last = time.monotonic()
+            self._running = True
+
+    def poll(self) -> list[Observation]:
+        now = self.clock()
+        if self._first:
+            self._first = False
+            return [Observation(pid, self.name, CYCLE[0], now) for pid in self.ids]
+        if not self._running:
+            return []
+        mono = time.monotonic()
+        self._debt += (mono - self._last) * self.rate
+        self._last = mono
+        count = min(int(self._debt), len(self.ids))
+        self._debt -= count
+        observations = []
+        for pid in self.rng.sample(self.ids, count):
+            self.state[pid] = (self.state[pid] + 1) % len(CYCLE)
+            observations.append(Observation(pid, self.name, CYCLE[self.state[pid]], now))
+        self.flips += count
+        return observations
+
+
+def main(argv: list[str]) -> int:
+    mode = argv[0]
+    people, rate, port = int(argv[1]), float(argv[2]), int(argv[3])
+    push_ms = int(argv[4]) if len(argv) > 4 else 100
+    logging.basicConfig(level=logging.WARNING)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 65536:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(65536, hard), hard))
+
+    # The status history goes to a throw-away SQLite file (fanout.py deletes its directory).
+    database = argv[5] if len(argv) > 5 else f"sqlite:///{tempfile.mkdtemp()}/history.db"
+    settings = settings_from_dict(
+        {
+            "server": {
+                "host": "127.0.0.1",
+                "port": port,
+                "async_mode": mode,
+                "push_interval_ms": push_ms,
+                "database": database,
+            },
+            "people": bench_people(people),
+        },
+        os.environ,
+    )
+    provider = SyntheticProvider(settings.people(), utc_now, rate)
+    app = create_app(settings, providers=[provider])
+    runtime = app.extensions["presence_dash"]
+    if os.environ.get("BENCH_WS_COMPRESSION") == "1":
+        # Before/after comparisons only: serve without create_app's refusal of
+        # permessage-deflate, i.e. straight through Flask-SocketIO's middleware.
+        app.wsgi_app = runtime.socketio.sockio_mw
+    # A 50 ms poll makes the source stale after 150 ms; a loaded server can miss that and
+    # would then publish all N people twice. Real providers poll every few seconds: give the
+    # synthetic source the staleness window of a 10 s provider.
+    runtime.board._stale_after[provider.name] = timedelta(seconds=30)
+
+    def go():
+        provider.go()
+        return {"ok": True}
+
+    def stats():
+        return {"flips": provider.flips, "seq": runtime.board.seq, "pid": os.getpid()}
+
+    app.add_url_rule("/_bench/go", "bench_go", go, methods=["POST"])
+    app.add_url_rule("/_bench/stats", "bench_stats", stats)
+    runtime.start()
+    print(f"bench server ({mode}) pid {os.getpid()} on 127.0.0.1:{port}", flush=True)
+    try:
+        runtime.socketio.run(
+            app, host="127.0.0.1", port=port, log_output=False, allow_unsafe_werkzeug=True
+        )
+    finally:
+        runtime.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,178 @@
+// Load generator for benchmarks/fanout.py: C Socket.IO clients (the official JS client).
+//
+//   node loadgen.mjs --url http://127.0.0.1:PORT --clients 1000 --duration 20 \
+//        [--warmup 2] [--group 50] [--go-url http://127.0.0.1:PORT/_bench/go]
+//
+// Opens the clients in groups (websocket transport, each waits for its `snapshot`), POSTs
+// --go-url (the server then starts changing presence), waits --warmup seconds, then measures
+// for --duration seconds. For every person in every `presence` batch a client receives:
+// latency = Date.now() - Date.parse(change.since), `since` being the time the board applied
+// the change. Progress lines go to stdout as "PHASE <name>"; the last line is
+// "RESULT <json>".
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { io } from "socket.io-client";
+
+function parseArgs(argv) {
+  const args = { clients: 100, duration: 10, warmup: 2, group: 50, url: "", goUrl: "" };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i].replace(/^--/, "").replace(/-(.)/g, (_, c) => c.toUpperCase());
+    const value = argv[i + 1];
+    args[key] = ["url", "goUrl"].includes(key) ? value : Number(value);
+  }
+  if (!args.url) throw new Error("--url is required");
+  return args;
+}
+
+const args = parseArgs(process.argv.slice(2));
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const phase = (name, extra = "") => console.log(`PHASE ${name}${extra ? " " + extra : ""}`);
+
+// Latency histogram with 1 ms bins (the `since` stamps have millisecond precision).
+const MAX_MS = 120_000;
+const hist = new Float64Array(MAX_MS + 1);
+let measuring = false;
+let count = 0;
+let sum = 0;
+let max = 0;
+let negative = 0; // clock skew would show here (same host: should stay 0)
+let batches = 0;
+let gaps = 0;
+let disconnects = 0;
+let connectErrors = 0;
+let snapshots = 0;
+
+// Every client receives the same batches: parse each `since` string once.
+const sinceCache = new Map();
+function parseSince(text) {
+  let value = sinceCache.get(text);
+  if (value === undefined) {
+    if (sinceCache.size > 50_000) sinceCache.clear();
+    value = Date.parse(text);
+    sinceCache.set(text, value);
+  }
+  return value;
+}
+
+function onPresence(state, batch) {
+  const now = Date.now();
+  if (state.seq !== null && batch.seq !== state.seq + 1) {
+    if (measuring) gaps += 1;
+  }
+  state.seq = batch.seq;
+  if (!measuring) return;
+  batches += 1;
+  for (const change of batch.changes) {
+    let latency = now - parseSince(change.since);
+    if (latency < 0) {
+      negative += 1;
+      latency = 0;
+    }
+    hist[Math.min(latency, MAX_MS)] += 1;
+    count += 1;
+    sum += latency;
+    if (latency > max) max = latency;
+  }
+}
+
+function connectOne(index) {
+  return new Promise((resolve) => {
+    const state = { seq: null, connected: false };
+    const socket = io(args.url, {
+      transports: ["websocket"],
+      forceNew: true,
+      reconnection: false,
+      timeout: 60_000,
+    });
+    let settled = false;
+    const done = (ok) => {
+      if (!settled) {
+        settled = true;
+        resolve(ok ? socket : null);
+      }
+    };
+    socket.on("snapshot", (snap) => {
+      snapshots += 1;
+      state.seq = snap.seq;
+      done(true);
+    });
+    socket.on("presence", (batch) => onPresence(state, batch));
+    socket.on("connect_error", (err) => {
+      connectErrors += 1;
+      if (connectErrors <= 3) console.error(`client ${index}: connect_error ${err.message}`);
+      done(false);
+    });
+    socket.on("disconnect", (reason) => {
+      disconnects += 1;
+      if (disconnects <= 3) console.error(`client ${index}: disconnect ${reason}`);
+      done(false);
+    });
+  });
+}
+
+function percentile(p) {
+  if (count === 0) return null;
+  const target = Math.ceil((p / 100) * count);
+  let seen = 0;
+  for (let ms = 0; ms <= MAX_MS; ms++) {
+    seen += hist[ms];
+    if (seen >= target) return ms;
+  }
+  return MAX_MS;
+}
+
+async function main() {
+  const sockets = [];
+  const rampStart = Date.now();
+  for (let i = 0; i < args.clients; i += args.group) {
+    const size = Math.min(args.group, args.clients - i);
+    const group = await Promise.all(Array.from({ length: size }, (_, k) => connectOne(i + k)));
+    for (const s of group) if (s) sockets.push(s);
+  }
+  const rampSeconds = (Date.now() - rampStart) / 1000;
+  phase("connected", `${sockets.length} ${rampSeconds.toFixed(1)}`);
+  if (args.goUrl) {
+    const response = await fetch(args.goUrl, { method: "POST" });
+    if (!response.ok) throw new Error(`go: HTTP ${response.status}`);
+  }
+  await sleep(args.warmup * 1000);
+  const disconnectsBefore = disconnects;
+  // How late this process's event loop runs: the part of the latency that is ours.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  measuring = true;
+  const t0 = performance.now();
+  phase("measure_start");
+  await sleep(args.duration * 1000);
+  measuring = false;
+  loopDelay.disable();
+  const seconds = (performance.now() - t0) / 1000;
+  phase("measure_end");
+  const result = {
+    clients_requested: args.clients,
+    clients_connected: sockets.length,
+    ramp_seconds: rampSeconds,
+    seconds,
+    count,
+    p50_ms: percentile(50),
+    p90_ms: percentile(90),
+    p99_ms: percentile(99),
+    max_ms: count ? max : null,
+    mean_ms: count ? sum / count : null,
+    deliveries_per_s: count / seconds,
+    batches_per_s_per_client: sockets.length ? batches / seconds / sockets.length : 0,
+    seq_gaps: gaps,
+    loadgen_loop_delay_p50_ms: loopDelay.percentile(50) / 1e6,
+    loadgen_loop_delay_p99_ms: loopDelay.percentile(99) / 1e6,
+    negative_latencies: negative,
+    disconnects_during: disconnects - disconnectsBefore,
+    connect_errors: connectErrors,
+  };
+  for (const s of sockets) s.disconnect();
+  console.log(`RESULT ${JSON.stringify(result)}`);
+  process.exit(0);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
