@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from helpers import (
     APP_PY,
+    CISCO_APP_PASSWORD,
+    CISCO_APP_PASSWORD_ENV,
     REPO_ROOT,
     SN_PASSWORD,
     SN_PASSWORD_ENV,
@@ -41,25 +43,35 @@ def sn_sim() -> Iterator[SnSimHandle]:
 
 @pytest.fixture
 def make_config() -> Callable[..., Path]:
-    """`make_config(tmp_path, people, sn_url, poll_seconds=0.2, **server)` -> config path."""
+    """`make_config(tmp_path, people, sn_url, poll_seconds=0.2, providers=None, **server)`
+    -> config path (`sn_url=None`: no ServiceNow section)."""
     return _make_config
 
 
 @pytest.fixture
 def dash_server(tmp_path: Path) -> Iterator[Callable[..., DashServer]]:
-    """Factory: `dash_server(config_path, async_mode="eventlet")` starts `python app.py` on a
-    free port, waits for /healthz and returns a DashServer; all are stopped at teardown."""
+    """Factory: `dash_server(config_path, async_mode="eventlet", port=None)` starts
+    `python app.py` on `port` (default: a free one; choose it first when the config must name
+    the dashboard's own URL, e.g. a callback), waits for /healthz and returns a DashServer;
+    all are stopped at teardown. Extra keyword arguments are environment variables."""
     started: list[DashServer] = []
 
-    def start(config: Path, async_mode: str = "eventlet", **env: Any) -> DashServer:
-        port = _free_port()
+    def start(
+        config: Path, async_mode: str = "eventlet", port: int | None = None, **env: Any
+    ) -> DashServer:
+        port = port or _free_port()
         args = [str(APP_PY), "--config", str(config), "--port", str(port)]
         args += ["--async-mode", async_mode]
         proc, out, err = start_process(
             args,
             cwd=REPO_ROOT,
             logs=tmp_path / f"dash-{len(started)}",
-            env={SN_PASSWORD_ENV: SN_PASSWORD, "LOG_LEVEL": "INFO", **env},
+            env={
+                SN_PASSWORD_ENV: SN_PASSWORD,
+                CISCO_APP_PASSWORD_ENV: CISCO_APP_PASSWORD,
+                "LOG_LEVEL": "INFO",
+                **env,
+            },
         )
         server = DashServer(f"http://127.0.0.1:{port}", proc, out, err)
         started.append(server)

@@ -131,18 +131,24 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, dict):  # an inline table, e.g. a provider's state_map
+        items = (f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def make_config(
     tmp_path: Path,
     people: list[dict[str, str]],
-    sn_url: str,
+    sn_url: str | None,
     poll_seconds: float = 0.2,
+    providers: dict[str, dict[str, Any]] | None = None,
     **server: Any,
 ) -> Path:
-    """Write a config TOML for `people` against the simulator at `sn_url`; `server` keys
-    override the fast test defaults (push_interval_ms 50, history in tmp_path)."""
+    """Write a config TOML for `people` against the simulator at `sn_url` (None: no
+    ServiceNow section); `providers` adds sections such as `{"cisco": {...}}` as
+    `[providers.<name>]`; `server` keys override the fast test defaults (push_interval_ms
+    50, history in tmp_path)."""
     server = {
         "push_interval_ms": 50,
         "database": f"sqlite:///{tmp_path / 'history.db'}",
@@ -153,14 +159,18 @@ def make_config(
     for p in people:
         lines.append("\n[[people]]")
         lines += [f"{key} = {_toml_value(value)}" for key, value in p.items()]
-    lines += [
-        "\n[providers.servicenow]",
-        f"base_url = {_toml_value(sn_url)}",
-        f"username = {_toml_value(SN_USERNAME)}",
-        f"password_env = {_toml_value(SN_PASSWORD_ENV)}",
-        f"poll_seconds = {poll_seconds!r}",
-        "timeout_seconds = 2",
-    ]
+    if sn_url is not None:
+        lines += [
+            "\n[providers.servicenow]",
+            f"base_url = {_toml_value(sn_url)}",
+            f"username = {_toml_value(SN_USERNAME)}",
+            f"password_env = {_toml_value(SN_PASSWORD_ENV)}",
+            f"poll_seconds = {poll_seconds!r}",
+            "timeout_seconds = 2",
+        ]
+    for name, section in (providers or {}).items():
+        lines.append(f"\n[providers.{name}]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in section.items()]
     path = tmp_path / "presence-dash.toml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -369,3 +379,17 @@ def start_cisco_sim(sim: cisco.CiscoPwsSim | None = None) -> CiscoSimHandle:
     server = SimulatorServer(cisco.create_app(sim))
     threading.Thread(target=server.server.serve_forever, args=(0.02,), daemon=True).start()
     return CiscoSimHandle(sim, server)
+
+
+def cisco_section(sim: CiscoSimHandle, callback_port: int, **overrides: Any) -> dict[str, Any]:
+    """A `[providers.cisco]` section for `make_config(providers={"cisco": ...})` against
+    `sim`, with the callback on a dashboard listening on `callback_port`."""
+    return {
+        "base_url": sim.url,
+        "app_user": CISCO_APP_USER,
+        "app_password_env": CISCO_APP_PASSWORD_ENV,
+        "end_user": CISCO_END_USER,
+        "callback_url": f"http://127.0.0.1:{callback_port}/hooks/cisco/pws",
+        "timeout_seconds": 3,
+        **overrides,
+    }

@@ -104,6 +104,7 @@ class CiscoPwsProvider(PollingProvider):
         self._user_key: str | None = None
         self._reg: _Registration | None = None
         self._registrations = 0
+        self._subscribing = False
         self._cleaned_up = False
         self._closed = False
         self._notifications = 0
@@ -237,9 +238,14 @@ class CiscoPwsProvider(PollingProvider):
             f"<endPointID>{endpoint_id}</endPointID></subscription>"
         )
         path = f"/users/{self.config.end_user}/subscriptions"
-        response = self._call("POST", path, self._user_key, subscription_xml, expiry=True)
-        reg = _Registration(endpoint_id, _location_id(response), self.clock())
-        self._reg = reg
+        # IM&P notifies a new subscription at once, often before its id reaches us.
+        self._subscribing = True
+        try:
+            response = self._call("POST", path, self._user_key, subscription_xml, expiry=True)
+            reg = _Registration(endpoint_id, _location_id(response), self.clock())
+            self._reg = reg
+        finally:
+            self._subscribing = False
         self._registrations += 1
         self._settle = True
         self.notes.put(
@@ -386,7 +392,9 @@ class CiscoPwsProvider(PollingProvider):
             )
             return HookResponse(400, "not a presence notification")
         reg = self._reg
-        if reg is None or sub_id != reg.subscription_id:
+        if self._subscribing:
+            pass  # the first notification of the subscription being created: fetch after it
+        elif reg is None or sub_id != reg.subscription_id:
             self._warn_once(f"ignoring a notification for subscription {sub_id!r} (not ours)")
             return HookResponse(404, "unknown subscription")
         self._notifications += 1
