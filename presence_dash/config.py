@@ -113,7 +113,7 @@ class ServiceNowConfig(ProviderCommon):
 
 # Named by the CONTRACT, built in later releases: a section for one of them is refused with
 # a clear message instead of being silently ignored or called a typo.
-PLANNED_PROVIDERS = ("glance", "screenmeet")
+PLANNED_PROVIDERS = ("glance",)
 
 MappedStatus = Literal["online", "away", "offline", "unknown"]
 
@@ -183,10 +183,20 @@ class SalesforceConfig(ProviderCommon):
         return self
 
 
+class ScreenMeetConfig(ProviderCommon):
+    """ScreenMeet sessions through a Scripted REST API on the ServiceNow instance that has the
+    ScreenMeet app (docs/providers/screenmeet.md): `base_url` is that API's base path, e.g.
+    https://acme.service-now.com/api/x_acme_sm/screenmeet; basic auth as `username`."""
+
+    username: str
+    password_env: EnvName
+
+
 class ProvidersConfig(_Section):
     servicenow: ServiceNowConfig | None = None
     cisco: CiscoConfig | None = None
     salesforce: SalesforceConfig | None = None
+    screenmeet: ScreenMeetConfig | None = None
 
 
 class AppConfig(_Section):

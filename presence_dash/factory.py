@@ -7,7 +7,7 @@ background tasks (provider loops, push hub), so tests can build apps freely.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +24,11 @@ from .provider_notes import ProviderNotes  # noqa: F401  (registers its table)
 from .providers import build_providers
 from .providers.base import Clock, PollingProvider
 from .runner import ProviderRunner, stale_after
+from .screenmeet import build_service as build_screenmeet
 from .sockets import register_socket_handlers
 from .timefmt import utc_now
 from .web import api, health, hooks, pages
+from .web import screenmeet as screenmeet_web
 from .web.errors import register_error_handlers
 from .web.headers import register_security_headers
 
@@ -52,6 +54,8 @@ class Runtime:
     clock: Clock
     history: HistoryStore
     started: bool = False
+    # Further background loops with start()/stop() (e.g. the visitor push).
+    services: list[Any] = field(default_factory=list)
 
     def start(self) -> None:
         """Start the push hub and every provider loop as background tasks."""
@@ -63,6 +67,8 @@ class Runtime:
         self.socketio.start_background_task(self.history.run_forever, self.socketio.sleep)
         for runner in self.runners:
             self.socketio.start_background_task(runner.run_forever)
+        for service in self.services:
+            service.start()
 
     def stop(self) -> None:
         """Stop the loops and release vendor-side registrations now (the process may exit
@@ -74,6 +80,8 @@ class Runtime:
             except Exception:
                 log.exception("%s: error while closing", runner.provider.name)
         self.hub.stop()
+        for service in self.services:
+            service.stop()
         self.history.stop()
         self.history.flush()
 
@@ -146,11 +154,14 @@ def create_app(
     ]
     runtime = Runtime(settings, socketio, board, hub, runners, metrics, clock, history)
     app.extensions["presence_dash"] = runtime
+    app.extensions["screenmeet"] = build_screenmeet(settings, engine, clock, socketio)
+    runtime.services.append(app.extensions["screenmeet"])
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(hooks.bp)
+    app.register_blueprint(screenmeet_web.bp)
     register_error_handlers(app)
     register_security_headers(app)
     register_socket_handlers(socketio, hub, metrics)

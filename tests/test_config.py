@@ -326,7 +326,7 @@ def test_csv_not_in_utf8_is_a_config_error(tmp_path: Path) -> None:
         load_settings(path, ENV)
 
 
-@pytest.mark.parametrize("name", ["glance", "screenmeet"])
+@pytest.mark.parametrize("name", ["glance"])
 def test_section_for_a_planned_provider_is_refused_by_name(name: str) -> None:
     message = error_of({"providers": {name: {}}})
     assert message.startswith(f"providers.{name}: this provider is not available")

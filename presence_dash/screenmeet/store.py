@@ -1,0 +1,281 @@
+"""ScreenMeet sessions and idempotency keys in SQL (SQLAlchemy Core: SQLite or PostgreSQL).
+
+Sessions are stored with who created and closed them, so the list survives a restart. Each
+mutating API request may carry an idempotency key; the first request with a key claims it
+(a primary-key insert, so two racing requests cannot both win) and stores its answer, which
+later requests with the same key get back instead of a second session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..db import create_schema, metadata
+from .rules import OPENS_BEFORE_START, SessionStatus
+
+sessions_table = sa.Table(
+    "screenmeet_sessions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("label", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("scheduled", sa.Boolean, nullable=False),
+    sa.Column("start_time", sa.DateTime(timezone=True)),
+    sa.Column("pin", sa.Integer, nullable=False),
+    sa.Column("user_url", sa.Text, nullable=False),
+    sa.Column("host_url", sa.Text, nullable=False),
+    sa.Column("host_auth_token", sa.Text, nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("settings", sa.Text, nullable=False),
+    sa.Column("parent_object_table", sa.String(80), nullable=False),
+    sa.Column("parent_object_sys_id", sa.String(32), nullable=False),
+    sa.Column("parent_object_display_name", sa.String(255), nullable=False),
+    sa.Column("person_id", sa.String(64)),
+    sa.Column("notes", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(128), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("closed_by", sa.String(128)),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_screenmeet_sessions_status", "status", "created_at"),
+)
+
+requests_table = sa.Table(
+    "screenmeet_requests",
+    metadata,
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("state", sa.String(8), nullable=False),  # "pending" | "done"
+    sa.Column("status_code", sa.Integer),
+    sa.Column("body", sa.Text),
+    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# A claim whose request never finished (the process died mid-call) is taken over after this.
+ABANDONED_AFTER = timedelta(minutes=2)
+KEYS_KEPT_FOR = timedelta(hours=24)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    id: str
+    type: str
+    label: str
+    status: str
+    scheduled: bool
+    start_time: datetime | None
+    pin: int
+    user_url: str
+    host_url: str
+    host_auth_token: str
+    expires_at: datetime | None
+    settings: dict[str, bool] = field(hash=False)
+    parent_object_table: str = ""
+    parent_object_sys_id: str = ""
+    parent_object_display_name: str = ""
+    person_id: str | None = None
+    notes: tuple[str, ...] = ()
+    created_by: str = "anonymous"
+    created_at: datetime = EPOCH
+    updated_at: datetime = EPOCH
+    closed_by: str | None = None
+    closed_at: datetime | None = None
+
+    def but(self, **changes: Any) -> StoredSession:
+        return replace(self, **changes)
+
+
+class ClaimState(StrEnum):
+    NEW = "new"  # this request owns the key: do the work, then complete() or release()
+    DONE = "done"  # answered before: replay `status_code` / `body`
+    PENDING = "pending"  # another request with this key is still working
+    MISMATCH = "mismatch"  # the key was used for a different request
+
+
+@dataclass(frozen=True)
+class Claim:
+    state: ClaimState
+    status_code: int | None = None
+    body: Any = None
+
+
+def fingerprint(method: str, path: str, body: Any) -> str:
+    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
+
+
+class SessionStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def create_schema(self) -> None:
+        create_schema(self.engine)
+
+    # -- sessions -----------------------------------------------------------------------
+
+    def save(self, session: StoredSession) -> None:
+        """Insert or replace one session."""
+        row = _row(session)
+        with self.engine.begin() as conn:
+            conn.execute(sessions_table.delete().where(sessions_table.c.id == session.id))
+            conn.execute(sessions_table.insert(), row)
+
+    def get(self, session_id: str) -> StoredSession | None:
+        query = sa.select(sessions_table).where(sessions_table.c.id == session_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return _session(row) if row else None
+
+    def list(self, include_closed: bool = True, limit: int = 200) -> list[StoredSession]:
+        """Newest first."""
+        query = sa.select(sessions_table)
+        if not include_closed:
+            query = query.where(sessions_table.c.status != SessionStatus.CLOSED.value)
+        query = query.order_by(sessions_table.c.created_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [_session(row) for row in conn.execute(query)]
+
+    def due_to_open(self, now: datetime) -> list[StoredSession]:
+        """Scheduled sessions the vendor has opened by now (ten minutes before start)."""
+        query = sa.select(sessions_table).where(
+            sessions_table.c.status == SessionStatus.SCHEDULED.value,
+            sessions_table.c.start_time <= now + OPENS_BEFORE_START,
+        )
+        with self.engine.connect() as conn:
+            return [_session(row) for row in conn.execute(query)]
+
+    def set_status(self, session_id: str, old: str, new: str, now: datetime) -> bool:
+        """Compare-and-set, so two web nodes promoting the same session emit it once."""
+        statement = (
+            sessions_table.update()
+            .where(sessions_table.c.id == session_id, sessions_table.c.status == old)
+            .values(status=new, updated_at=now)
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(statement).rowcount == 1
+
+    # -- idempotency keys ---------------------------------------------------------------
+
+    def claim(self, key: str, print_: str, now: datetime) -> Claim:
+        row = {"key": key, "fingerprint": print_, "state": "pending", "claimed_at": now}
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(requests_table.insert(), row)
+            return Claim(ClaimState.NEW)
+        except sa.exc.IntegrityError:
+            pass
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                sa.select(requests_table).where(requests_table.c.key == key)
+            ).first()
+            if found is None:  # released meanwhile: try once more
+                conn.execute(requests_table.insert(), row)
+                return Claim(ClaimState.NEW)
+            if found.fingerprint != print_:
+                return Claim(ClaimState.MISMATCH)
+            if found.state == "done":
+                return Claim(ClaimState.DONE, found.status_code, json.loads(found.body))
+            if _utc(found.claimed_at) < now - ABANDONED_AFTER:
+                taken = conn.execute(
+                    requests_table.update()
+                    .where(
+                        requests_table.c.key == key,
+                        requests_table.c.claimed_at == found.claimed_at,
+                    )
+                    .values(claimed_at=now)
+                ).rowcount
+                if taken == 1:
+                    return Claim(ClaimState.NEW)
+            return Claim(ClaimState.PENDING)
+
+    def complete(self, key: str, status_code: int, body: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                requests_table.update()
+                .where(requests_table.c.key == key)
+                .values(state="done", status_code=status_code, body=json.dumps(body))
+            )
+
+    def release(self, key: str) -> None:
+        """Forget a claim whose request failed, so a retry with the same key can try again."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                requests_table.delete().where(
+                    requests_table.c.key == key, requests_table.c.state == "pending"
+                )
+            )
+
+    def purge_keys(self, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(
+                requests_table.delete().where(requests_table.c.claimed_at < now - KEYS_KEPT_FOR)
+            ).rowcount
+
+
+def _row(s: StoredSession) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "type": s.type,
+        "label": s.label,
+        "status": s.status,
+        "scheduled": s.scheduled,
+        "start_time": s.start_time,
+        "pin": s.pin,
+        "user_url": s.user_url,
+        "host_url": s.host_url,
+        "host_auth_token": s.host_auth_token,
+        "expires_at": s.expires_at,
+        "settings": json.dumps(s.settings),
+        "parent_object_table": s.parent_object_table,
+        "parent_object_sys_id": s.parent_object_sys_id,
+        "parent_object_display_name": s.parent_object_display_name,
+        "person_id": s.person_id,
+        "notes": json.dumps(list(s.notes)),
+        "created_by": s.created_by,
+        "created_at": s.created_at,
+        "updated_at": s.updated_at,
+        "closed_by": s.closed_by,
+        "closed_at": s.closed_at,
+    }
+
+
+def _session(row: sa.Row) -> StoredSession:
+    return StoredSession(
+        id=row.id,
+        type=row.type,
+        label=row.label,
+        status=row.status,
+        scheduled=bool(row.scheduled),
+        start_time=_utc(row.start_time),
+        pin=row.pin,
+        user_url=row.user_url,
+        host_url=row.host_url,
+        host_auth_token=row.host_auth_token,
+        expires_at=_utc(row.expires_at),
+        settings=json.loads(row.settings),
+        parent_object_table=row.parent_object_table,
+        parent_object_sys_id=row.parent_object_sys_id,
+        parent_object_display_name=row.parent_object_display_name,
+        person_id=row.person_id,
+        notes=tuple(json.loads(row.notes)),
+        created_by=row.created_by,
+        created_at=_utc(row.created_at),  # type: ignore[arg-type]
+        updated_at=_utc(row.updated_at),  # type: ignore[arg-type]
+        closed_by=row.closed_by,
+        closed_at=_utc(row.closed_at),
+    )

@@ -1,0 +1,146 @@
+"""The ScreenMeet session store and idempotency keys against real databases: SQLite on disk
+and the machine's PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from presence_dash.db import engine_for
+from presence_dash.screenmeet.store import ClaimState, SessionStore, StoredSession, fingerprint
+
+PG_URL = os.environ.get("PRESENCE_DASH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
+    if request.param == "sqlite":
+        sessions = SessionStore(engine_for(f"sqlite:///{tmp_path / 'sm.db'}"))
+        sessions.create_schema()
+        yield sessions
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    except sa.exc.OperationalError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    engine = sa.create_engine(
+        PG_URL.replace("postgresql://", "postgresql+psycopg://"),
+        connect_args={"options": f"-csearch_path={schema}"},
+    )
+    sessions = SessionStore(engine)
+    sessions.create_schema()
+    try:
+        yield sessions
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+def _session(sid: str, created: datetime, **changes: object) -> StoredSession:
+    base = StoredSession(
+        id=sid,
+        type="support",
+        label="Remote support session for INC0000005",
+        status="new",
+        scheduled=False,
+        start_time=None,
+        pin=123456,
+        user_url=f"https://sm.example/join/{sid}",
+        host_url=f"https://sm.example/host/{sid}?token=t",
+        host_auth_token="t",
+        expires_at=created + timedelta(hours=1),
+        settings={"recording": True},
+        parent_object_table="incident",
+        parent_object_sys_id="e8e875b0c0a80164009dc852b4d677d5",
+        parent_object_display_name="Incident INC0000005",
+        person_id="ada",
+        notes=("knock is not available for support sessions; ignored",),
+        created_by="anonymous",
+        created_at=created,
+        updated_at=created,
+    )
+    return base.but(**changes)
+
+
+def test_a_saved_session_comes_back_whole_with_utc_times(store: SessionStore) -> None:
+    saved = _session("HUiUti", T0, status="scheduled", start_time=T0 + timedelta(hours=2))
+    store.save(saved)
+    assert store.get("HUiUti") == saved
+    assert store.get("HUiUti").start_time.tzinfo is not None  # type: ignore[union-attr]
+    assert store.get("nope") is None
+
+
+def test_the_list_is_newest_first_and_can_leave_closed_ones_out(store: SessionStore) -> None:
+    store.save(_session("aaaaaa", T0))
+    store.save(_session("bbbbbb", T0 + timedelta(minutes=1), status="closed", closed_at=T0))
+    store.save(_session("cccccc", T0 + timedelta(minutes=2)))
+    assert [s.id for s in store.list()] == ["cccccc", "bbbbbb", "aaaaaa"]
+    assert [s.id for s in store.list(include_closed=False)] == ["cccccc", "aaaaaa"]
+
+
+def test_scheduled_sessions_are_due_ten_minutes_before_start_and_promoted_once(
+    store: SessionStore,
+) -> None:
+    store.save(_session("soon00", T0, status="scheduled", start_time=T0 + timedelta(minutes=10)))
+    store.save(_session("later0", T0, status="scheduled", start_time=T0 + timedelta(minutes=11)))
+    assert [s.id for s in store.due_to_open(T0)] == ["soon00"]
+    assert store.set_status("soon00", "scheduled", "new", T0) is True
+    assert store.set_status("soon00", "scheduled", "new", T0) is False  # another node won
+    assert store.get("soon00").status == "new"  # type: ignore[union-attr]
+    assert store.due_to_open(T0) == []
+
+
+def test_an_idempotency_key_is_claimed_once_and_then_replays_the_answer(
+    store: SessionStore,
+) -> None:
+    print_ = fingerprint("POST", "/api/screenmeet/sessions", {"type": "support"})
+    assert store.claim("k1", print_, T0).state is ClaimState.NEW
+    assert store.claim("k1", print_, T0).state is ClaimState.PENDING
+    store.complete("k1", 201, {"id": "HUiUti"})
+    replay = store.claim("k1", print_, T0)
+    assert (replay.state, replay.status_code, replay.body) == (
+        ClaimState.DONE,
+        201,
+        {"id": "HUiUti"},
+    )
+    other = fingerprint("POST", "/api/screenmeet/sessions", {"type": "live"})
+    assert store.claim("k1", other, T0).state is ClaimState.MISMATCH
+
+
+def test_racing_claims_of_one_key_have_exactly_one_winner(store: SessionStore) -> None:
+    with ThreadPoolExecutor(8) as pool:
+        states = list(pool.map(lambda _: store.claim("race", "p", T0).state, range(16)))
+    assert states.count(ClaimState.NEW) == 1
+    assert set(states) == {ClaimState.NEW, ClaimState.PENDING}
+
+
+def test_a_released_or_abandoned_claim_can_be_taken_again(store: SessionStore) -> None:
+    assert store.claim("k2", "p", T0).state is ClaimState.NEW
+    store.release("k2")
+    assert store.claim("k2", "p", T0).state is ClaimState.NEW
+    assert store.claim("k2", "p", T0 + timedelta(seconds=30)).state is ClaimState.PENDING
+    assert store.claim("k2", "p", T0 + timedelta(minutes=3)).state is ClaimState.NEW
+
+
+def test_old_keys_are_purged(store: SessionStore) -> None:
+    store.claim("old", "p", T0)
+    store.claim("new", "p", T0 + timedelta(hours=23))
+    store.complete("new", 201, {})
+    assert store.purge_keys(T0 + timedelta(hours=25)) == 1
+    assert store.claim("new", "p", T0 + timedelta(hours=25)).state is ClaimState.DONE
+    assert store.claim("old", "p", T0 + timedelta(hours=25)).state is ClaimState.NEW

@@ -1,0 +1,85 @@
+"""Test helpers for ScreenMeet: the simulator on a free port with its `/_sim/` control API,
+and the `[providers.screenmeet]` section that points a dashboard at it."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+
+from presence_dash.simulators import screenmeet as sm
+from presence_dash.simulators.serve import SimulatorServer
+
+SM_USERNAME = "sm.bridge"
+SM_PASSWORD = "sm-pw"
+SM_PASSWORD_ENV = "SM_PASSWORD"
+
+
+@dataclass
+class ScreenMeetSimHandle:
+    sim: sm.ScreenMeetSim
+    server: SimulatorServer
+    http: requests.Session = field(default_factory=requests.Session)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def base(self) -> str:
+        """The Scripted REST API base, as `[providers.screenmeet] base_url` names it."""
+        return self.server.url + self.sim.base_path
+
+    def call(
+        self, method: str, body: Any, auth: tuple[str, str] | None = None
+    ) -> requests.Response:
+        return self.http.post(
+            f"{self.base}/{method}", json=body, auth=auth or (SM_USERNAME, SM_PASSWORD), timeout=5
+        )
+
+    def sessions(self) -> dict[str, dict[str, Any]]:
+        response = self.http.get(self.url + "/_sim/sessions", timeout=5)
+        assert response.status_code == 200, response.text
+        return {s["id"]: s for s in response.json()["sessions"]}
+
+    def advance(self, seconds: float) -> None:
+        response = self.http.post(self.url + "/_sim/advance", json={"seconds": seconds}, timeout=5)
+        assert response.status_code == 200, response.text
+
+    def fault(self, kind: str, count: int = 1, **options: Any) -> None:
+        body = {"kind": kind, "count": count, **options}
+        response = self.http.post(self.url + "/_sim/faults", json=body, timeout=5)
+        assert response.status_code == 200, response.text
+
+    def request_log(self) -> list[dict[str, Any]]:
+        return self.http.get(self.url + "/_sim/requests", timeout=5).json()["requests"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.http.close()
+
+
+def start_screenmeet_sim(sim: sm.ScreenMeetSim | None = None) -> ScreenMeetSimHandle:
+    sim = sim or sm.ScreenMeetSim(username=SM_USERNAME, password=SM_PASSWORD)
+    server = SimulatorServer(sm.create_app(sim))
+    threading.Thread(target=server.server.serve_forever, args=(0.02,), daemon=True).start()
+    return ScreenMeetSimHandle(sim, server)
+
+
+def screenmeet_section(handle: ScreenMeetSimHandle, **overrides: Any) -> dict[str, Any]:
+    return {
+        "base_url": handle.base,
+        "username": SM_USERNAME,
+        "password_env": SM_PASSWORD_ENV,
+        "timeout_seconds": 3,
+        **overrides,
+    }
+
+
+def in_minutes(minutes: float) -> str:
+    """An ISO 8601 UTC time `minutes` from now, as the API takes it."""
+    moment = datetime.now(UTC) + timedelta(minutes=minutes)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
