@@ -113,7 +113,7 @@ class ServiceNowConfig(ProviderCommon):
 
 # Named by the CONTRACT, built in later releases: a section for one of them is refused with
 # a clear message instead of being silently ignored or called a typo.
-PLANNED_PROVIDERS = ("glance",)
+PLANNED_PROVIDERS: tuple[str, ...] = ()
 
 MappedStatus = Literal["online", "away", "offline", "unknown"]
 
@@ -192,10 +192,70 @@ class ScreenMeetConfig(ProviderCommon):
     password_env: EnvName
 
 
+GlanceGroupId = Annotated[int, Field(ge=1, le=2_147_483_647)]
+# Host names, optionally with a leading "*." for every subdomain (shared/providers/glance.md).
+DirectHost = Annotated[
+    str, StringConstraints(pattern=r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
+]
+
+
+class GlanceConfig(ProviderCommon):
+    """Glance Presence Agent REST API. `base_url` is the load balancer
+    (https://presence.glance.net); `auth_url` is the Authorization API's REST endpoint.
+    Credentials: a partner login key (partner_id + partner_user_id + api_key_env) or a Glance
+    username + password_env. See docs/providers/glance.md."""
+
+    auth_url: HttpUrl
+    group_ids: Annotated[list[GlanceGroupId], Field(min_length=1, max_length=50)]
+    partner_id: GlanceGroupId | None = None  # defaults to the group being authorized
+    partner_user_id: str | None = None
+    api_key_env: EnvName | None = None
+    username: str | None = None
+    password_env: EnvName | None = None
+    token_minutes: int = Field(120, ge=1, le=120)  # the Authorization API's own range
+    poll_seconds: float = Field(5, ge=0.05, le=3600)
+    # Presence servers the load balancer may send us to; empty: the registrable domain of
+    # base_url (glance.net -> glance.net and *.glance.net).
+    direct_allowlist: list[DirectHost] = []
+    # "http" only for a simulator on loopback: a real presence server is always https.
+    direct_scheme: Literal["https", "http"] = "https"
+
+    @model_validator(mode="after")
+    def _credentials_and_scheme(self) -> GlanceConfig:
+        partner = self.partner_user_id and self.api_key_env
+        if not partner and not (self.username and self.password_env):
+            raise ValueError(
+                "needs partner_user_id + api_key_env (login key) or username + password_env"
+            )
+        if self.direct_scheme == "http" and _host_of(self.base_url) not in LOOPBACK_HOSTS:
+            raise ValueError('direct_scheme = "http" is only allowed for a loopback base_url')
+        return self
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def _host_of(url: str) -> str:
+    rest = url.split("://", 1)[-1].split("/", 1)[0]
+    if rest.startswith("["):
+        return rest.split("]", 1)[0] + "]"
+    return rest.rsplit(":", 1)[0] if ":" in rest else rest
+
+
+class ScreenMeetConfig(ProviderCommon):
+    """ScreenMeet sessions through a Scripted REST API on the ServiceNow instance that has the
+    ScreenMeet app (docs/providers/screenmeet.md): `base_url` is that API's base path, e.g.
+    https://acme.service-now.com/api/x_acme_sm/screenmeet; basic auth as `username`."""
+
+    username: str
+    password_env: EnvName
+
+
 class ProvidersConfig(_Section):
     servicenow: ServiceNowConfig | None = None
     cisco: CiscoConfig | None = None
     salesforce: SalesforceConfig | None = None
+    glance: GlanceConfig | None = None
     screenmeet: ScreenMeetConfig | None = None
 
 

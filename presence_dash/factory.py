@@ -27,7 +27,7 @@ from .runner import ProviderRunner, stale_after
 from .screenmeet import build_service as build_screenmeet
 from .sockets import register_socket_handlers
 from .timefmt import utc_now
-from .web import api, health, hooks, pages
+from .web import api, health, hooks, pages, visitors_api
 from .web import screenmeet as screenmeet_web
 from .web.errors import register_error_handlers
 from .web.headers import register_security_headers
@@ -165,6 +165,11 @@ def create_app(
     register_error_handlers(app)
     register_security_headers(app)
     register_socket_handlers(socketio, hub, metrics)
+    visitor_push = visitors_api.install(
+        app, socketio, providers, settings.server.push_interval_ms / 1000
+    )
+    if visitor_push is not None:
+        runtime.services.append(visitor_push)
     return app
 
 

@@ -131,6 +131,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return repr(value)
+    if isinstance(value, list):  # e.g. glance's group_ids
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):  # an inline table, e.g. a provider's state_map
         items = (f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items())
         return "{" + ", ".join(items) + "}"

@@ -11,6 +11,7 @@ from ..config import Settings
 from ..provider_notes import ProviderNotes
 from .base import Clock, PollingProvider, ProviderContext
 from .cisco import CiscoPwsProvider
+from .glance import GlanceProvider
 from .servicenow import ServiceNowProvider
 
 ProviderFactory = Callable[[ProviderContext], PollingProvider]
@@ -18,6 +19,7 @@ ProviderFactory = Callable[[ProviderContext], PollingProvider]
 REGISTRY: dict[str, ProviderFactory] = {
     "servicenow": ServiceNowProvider.from_context,
     "cisco": CiscoPwsProvider.from_context,
+    "glance": GlanceProvider.from_context,
 }
 
 

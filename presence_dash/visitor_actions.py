@@ -1,0 +1,176 @@
+"""Actions on Glance visitors (co-browse, signal): request validation and idempotency.
+
+Pure logic, no I/O: `parse_signal` checks a body against what we are willing to send a
+visitor's browser; `IdempotencyCache` remembers recent `Idempotency-Key`s so a double click or
+a client retry sends one signal, not two. The HTTP layer (web/visitors_api.py) calls these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+COBROWSE_FUNC = "GLANCE.Cobrowse.Visitor.startSession"
+MTYPES = ("invoke", "signal")
+# Only Glance's own visitor-side API may be invoked: a dotted name under GLANCE.
+INVOKE_FUNC = re.compile(r"^GLANCE(\.[A-Za-z_][A-Za-z0-9_]{0,63}){1,6}$")
+INVOKE_KEYS = {"func", "args"}
+MAX_DATA_BYTES = 4096
+MAX_DEPTH = 5
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
+
+
+class InvalidAction(ValueError):
+    """A request body or header we refuse; `code` is the API error code."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+@dataclass(frozen=True)
+class SignalMessage:
+    mtype: str
+    data: dict[str, Any]
+
+
+def cobrowse_message() -> SignalMessage:
+    return SignalMessage("invoke", {"func": COBROWSE_FUNC})
+
+
+def parse_signal(body: Any) -> SignalMessage:
+    """`{"mtype": "invoke"|"signal", "data": {...}}`, checked; InvalidAction otherwise."""
+    if not isinstance(body, dict):
+        raise InvalidAction("bad_body", 'expected a JSON object {"mtype": ..., "data": {...}}')
+    unknown = set(body) - {"mtype", "data", "group_id"}
+    if unknown:
+        raise InvalidAction("bad_body", f"unknown field(s): {', '.join(sorted(unknown))}")
+    mtype = body.get("mtype")
+    if mtype not in MTYPES:
+        raise InvalidAction("bad_mtype", f"mtype must be one of {', '.join(MTYPES)}")
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise InvalidAction("bad_data", "data must be a JSON object")
+    if _depth(data) > MAX_DEPTH:
+        raise InvalidAction("bad_data", f"data is nested more than {MAX_DEPTH} levels deep")
+    size = len(json.dumps(data, separators=(",", ":")).encode())
+    if size > MAX_DATA_BYTES:
+        raise InvalidAction(
+            "data_too_large", f"data is {size} bytes; at most {MAX_DATA_BYTES}", status=413
+        )
+    if mtype == "invoke":
+        func = data.get("func")
+        if not isinstance(func, str) or not INVOKE_FUNC.match(func):
+            raise InvalidAction(
+                "bad_func", "invoke needs data.func naming a Glance function (GLANCE.X.y)"
+            )
+        extra = set(data) - INVOKE_KEYS
+        if extra:
+            raise InvalidAction("bad_data", f"invoke takes only func and args, not {sorted(extra)}")
+        if "args" in data and not isinstance(data["args"], list):
+            raise InvalidAction("bad_data", "invoke args must be a list")
+    return SignalMessage(mtype, data)
+
+
+def parse_group_id(value: Any, configured: list[int]) -> int | None:
+    """An optional `group_id` (body or query): None, or one of the configured groups."""
+    if value is None or value == "":
+        return None
+    try:
+        group_id = int(value)
+    except (TypeError, ValueError):
+        raise InvalidAction("bad_group_id", "group_id must be an integer") from None
+    if isinstance(value, bool) or group_id not in configured:
+        raise InvalidAction("unknown_group", f"group {value!r} is not a configured Glance group")
+    return group_id
+
+
+def _depth(value: Any, level: int = 1) -> int:
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level - 1
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status: int
+    body: dict[str, Any]
+
+
+class IdempotencyCache:
+    """Recent idempotency keys and what was answered to them.
+
+    `begin(key, fingerprint, now)` returns None when the caller should go ahead (and must then
+    `finish` or `abandon`), or the stored response to repeat. A key still in progress or
+    reused for a different request raises InvalidAction. Bounded by age and count."""
+
+    def __init__(self, ttl_seconds: float = 600.0, max_keys: int = 2000) -> None:
+        self.ttl = ttl_seconds
+        self.max_keys = max_keys
+        self._lock = threading.Lock()
+        # key -> (fingerprint, time, response or None while in progress)
+        self._entries: OrderedDict[str, tuple[str, float, StoredResponse | None]] = OrderedDict()
+
+    @staticmethod
+    def check_key(key: str) -> str:
+        if not IDEMPOTENCY_KEY.match(key):
+            raise InvalidAction(
+                "bad_idempotency_key", "Idempotency-Key must be 8-128 of A-Z a-z 0-9 _ . : -"
+            )
+        return key
+
+    @staticmethod
+    def fingerprint(*parts: Any) -> str:
+        text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def begin(self, key: str, fingerprint: str, now: float) -> StoredResponse | None:
+        with self._lock:
+            self._expire(now)
+            entry = self._entries.get(key)
+            if entry is None:
+                self._entries[key] = (fingerprint, now, None)
+                while len(self._entries) > self.max_keys:
+                    self._entries.popitem(last=False)
+                return None
+            stored_fingerprint, _, response = entry
+            if stored_fingerprint != fingerprint:
+                raise InvalidAction(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was used for a different request",
+                    status=422,
+                )
+            if response is None:
+                raise InvalidAction(
+                    "request_in_progress",
+                    "the same request is still being sent; it will not be sent twice",
+                    status=409,
+                )
+            return response
+
+    def finish(self, key: str, response: StoredResponse, now: float) -> None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries[key] = (entry[0], now, response)
+
+    def abandon(self, key: str) -> None:
+        """Forget a key whose request failed before anything was sent (it may be retried)."""
+        with self._lock:
+            self._entries.pop(key, None)
+
+    def _expire(self, now: float) -> None:
+        while self._entries:
+            key, (_, at, _) = next(iter(self._entries.items()))
+            # An entry in progress for longer than the TTL belongs to a request that died.
+            if now - at <= self.ttl:
+                break
+            del self._entries[key]

@@ -1,0 +1,120 @@
+"""Signal bodies and idempotency keys (pure): what we refuse to send a visitor's browser, and
+how a repeated request is answered without sending again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from presence_dash.visitor_actions import (
+    COBROWSE_FUNC,
+    IdempotencyCache,
+    InvalidAction,
+    StoredResponse,
+    cobrowse_message,
+    parse_group_id,
+    parse_signal,
+)
+
+
+def test_cobrowse_is_the_documented_invoke() -> None:
+    message = cobrowse_message()
+    assert (message.mtype, message.data) == ("invoke", {"func": COBROWSE_FUNC})
+    assert COBROWSE_FUNC == "GLANCE.Cobrowse.Visitor.startSession"
+
+
+def test_valid_signal_and_invoke_bodies_pass_unchanged() -> None:
+    chat = {"command": "startchat", "chatid": "56789"}
+    assert parse_signal({"mtype": "signal", "data": chat}).data == chat
+    invoke = {"func": "GLANCE.Cobrowse.Visitor.startSession", "args": []}
+    assert parse_signal({"mtype": "invoke", "data": invoke}).mtype == "invoke"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (None, "bad_body"),
+        ([], "bad_body"),
+        ({"mtype": "signal", "data": {}, "extra": 1}, "bad_body"),
+        ({"mtype": "eval", "data": {}}, "bad_mtype"),
+        ({"data": {}}, "bad_mtype"),
+        ({"mtype": "signal", "data": "startchat"}, "bad_data"),
+        ({"mtype": "signal"}, "bad_data"),
+        ({"mtype": "invoke", "data": {}}, "bad_func"),
+        ({"mtype": "invoke", "data": {"func": "window.location.assign"}}, "bad_func"),
+        ({"mtype": "invoke", "data": {"func": "GLANCE.x;alert(1)"}}, "bad_func"),
+        ({"mtype": "invoke", "data": {"func": "GLANCE"}}, "bad_func"),
+        ({"mtype": "invoke", "data": {"func": "GLANCE.a.b", "code": "x"}}, "bad_data"),
+        ({"mtype": "invoke", "data": {"func": "GLANCE.a.b", "args": "x"}}, "bad_data"),
+        ({"mtype": "signal", "data": {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}}, "bad_data"),
+    ],
+)
+def test_bad_bodies_are_refused_with_a_code(body: Any, code: str) -> None:
+    with pytest.raises(InvalidAction) as info:
+        parse_signal(body)
+    assert info.value.code == code
+    assert info.value.status == 400
+
+
+def test_data_over_the_size_limit_is_413() -> None:
+    with pytest.raises(InvalidAction) as info:
+        parse_signal({"mtype": "signal", "data": {"text": "x" * 5000}})
+    assert (info.value.code, info.value.status) == ("data_too_large", 413)
+
+
+def test_group_id_must_be_a_configured_group() -> None:
+    assert parse_group_id(None, [1, 2]) is None
+    assert parse_group_id("2", [1, 2]) == 2
+    for bad, code in (("x", "bad_group_id"), (3, "unknown_group"), (True, "unknown_group")):
+        with pytest.raises(InvalidAction) as info:
+            parse_group_id(bad, [1, 2])
+        assert info.value.code == code
+
+
+def test_a_repeated_key_replays_the_first_answer() -> None:
+    cache = IdempotencyCache()
+    fp = IdempotencyCache.fingerprint("cobrowse", "v-1")
+    assert cache.begin("click-0001", fp, now=0) is None
+    cache.finish("click-0001", StoredResponse(200, {"status": "sent"}), now=1)
+    assert cache.begin("click-0001", fp, now=2) == StoredResponse(200, {"status": "sent"})
+
+
+def test_a_key_in_progress_is_refused_not_sent_again() -> None:
+    cache = IdempotencyCache()
+    fp = IdempotencyCache.fingerprint("cobrowse", "v-1")
+    cache.begin("click-0001", fp, now=0)
+    with pytest.raises(InvalidAction) as info:
+        cache.begin("click-0001", fp, now=0.1)
+    assert (info.value.code, info.value.status) == ("request_in_progress", 409)
+
+
+def test_a_key_reused_for_another_request_is_422() -> None:
+    cache = IdempotencyCache()
+    cache.begin("click-0001", IdempotencyCache.fingerprint("cobrowse", "v-1"), now=0)
+    with pytest.raises(InvalidAction) as info:
+        cache.begin("click-0001", IdempotencyCache.fingerprint("cobrowse", "v-2"), now=1)
+    assert info.value.code == "idempotency_key_reused"
+
+
+def test_keys_expire_and_an_abandoned_key_may_be_retried() -> None:
+    cache = IdempotencyCache(ttl_seconds=10, max_keys=2)
+    fp = IdempotencyCache.fingerprint("x")
+    cache.begin("key-aaaaaa", fp, now=0)
+    cache.finish("key-aaaaaa", StoredResponse(200, {}), now=0)
+    assert cache.begin("key-aaaaaa", fp, now=11) is None  # expired: a new request
+    cache.abandon("key-aaaaaa")
+    assert cache.begin("key-aaaaaa", fp, now=12) is None
+
+
+def test_the_cache_is_bounded() -> None:
+    cache = IdempotencyCache(max_keys=2)
+    for i in range(3):
+        cache.begin(f"key-{i:06d}", "fp", now=0)
+    assert cache.begin("key-000000", "fp", now=0) is None  # the oldest was dropped
+
+
+@pytest.mark.parametrize("key", ["short", "has space 123", "x" * 200, "semi;colon123"])
+def test_malformed_keys_are_refused(key: str) -> None:
+    with pytest.raises(InvalidAction):
+        IdempotencyCache.check_key(key)
