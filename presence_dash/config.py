@@ -183,15 +183,6 @@ class SalesforceConfig(ProviderCommon):
         return self
 
 
-class ScreenMeetConfig(ProviderCommon):
-    """ScreenMeet sessions through a Scripted REST API on the ServiceNow instance that has the
-    ScreenMeet app (docs/providers/screenmeet.md): `base_url` is that API's base path, e.g.
-    https://acme.service-now.com/api/x_acme_sm/screenmeet; basic auth as `username`."""
-
-    username: str
-    password_env: EnvName
-
-
 GlanceGroupId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 # Host names, optionally with a leading "*." for every subdomain (shared/providers/glance.md).
 DirectHost = Annotated[

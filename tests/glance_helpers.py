@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 import requests
 from helpers import EventRecorder
 
@@ -117,9 +117,11 @@ class VisitorRecorder(EventRecorder):
     EVENTS = (*EventRecorder.EVENTS, "visitors")
 
 
-@pytest.fixture
-def glance_sim() -> Iterator[GlanceSimHandle]:
-    """The Glance simulator: groups 72431 and 55120, two presence servers."""
+@contextmanager
+def running_glance_sim() -> Iterator[GlanceSimHandle]:
+    """The Glance simulator (groups 72431 and 55120, two presence servers), closed after."""
     handle = start_glance_sim()
-    yield handle
-    handle.close()
+    try:
+        yield handle
+    finally:
+        handle.close()

@@ -20,11 +20,17 @@ from glance_helpers import (
     GlanceSimHandle,
     VisitorRecorder,
     glance_section,
-    glance_sim,  # noqa: F401  (fixture)
+    running_glance_sim,
 )
 from helpers import DashServer, wait_for
 
 COBROWSE_FUNC = "GLANCE.Cobrowse.Visitor.startSession"
+
+
+@pytest.fixture
+def glance_sim() -> Iterator[GlanceSimHandle]:
+    with running_glance_sim() as handle:
+        yield handle
 
 
 @pytest.fixture
