@@ -1,6 +1,6 @@
 """A local stand-in for Cisco IM&P Presence Web Services (PWS) REST.
 
-Speaks the wire format of docs/providers/cisco-wire.md: app-user and end-user sessions
+Speaks the wire format of docs/providers/cisco.md ("Wire format"): app-user and end-user sessions
 (`Presence-Session-Key`), endpoints and subscriptions with an absolute `Presence-Expiry`,
 basic and rich subscribed-presence fetches, Cisco's XML error body, and the notification
 `GET <endpoint>?id=<sub>&eventType=PRESENCE_NOTIFICATION`, with the vendor quirks: no further

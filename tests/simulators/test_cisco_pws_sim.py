@@ -1,4 +1,4 @@
-"""The Cisco PWS simulator's wire contract over real HTTP (docs/providers/cisco-wire.md):
+"""The Cisco PWS simulator's wire contract over real HTTP (docs/providers/cisco.md, "Wire format"):
 sessions, endpoints, subscriptions, basic and rich fetches, Cisco's error body, notifications
 and their quirks (one per fetch, none at high CPU), restarts, expiry, faults and the demo."""
 
