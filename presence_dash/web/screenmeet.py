@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from ..screenmeet.client import ScreenMeetError
-from ..screenmeet.rules import InvalidRequest
+from ..screenmeet.rules import PREF_SUPPORT, InvalidRequest, SessionType
 from ..screenmeet.service import ScreenMeetService
 from ..screenmeet.store import ClaimState, StoredSession, fingerprint
 from ..screenmeet.wire import session_json
@@ -39,6 +39,36 @@ def current_actor() -> str:
     this blueprint's endpoint names, not here."""
     identity = getattr(g, "identity", None)
     return getattr(identity, "name", None) or "anonymous"
+
+
+PREF_LABELS = {
+    "record": "Record the session",
+    "prerequestrc": "Request remote control at start",
+    "prerequestadmin": "Request admin rights at start",
+    "knock": "Knock to join",
+    "audio": "Start with audio",
+}
+
+
+@bp.app_context_processor
+def _screenmeet_for_templates() -> dict[str, Any]:
+    """`screenmeet_view()` for the agent page's first paint; a function, so pages that do
+    not show sessions (the wall, sign-in) never query them."""
+
+    def view() -> dict[str, Any]:
+        svc = service()
+        now = svc.clock()
+        return {
+            "enabled": svc.enabled,
+            "sessions": [session_json(s, now) for s in svc.list(include_closed=False)],
+            "types": [t.value for t in SessionType],
+            "prefs": {
+                name: {"label": PREF_LABELS[name], "types": sorted(t.value for t in types)}
+                for name, types in PREF_SUPPORT.items()
+            },
+        }
+
+    return {"screenmeet_view": view}
 
 
 @bp.get("/sessions")

@@ -4,12 +4,13 @@ import { boot } from "./boot.js";
 import { el } from "./dom.js";
 import { PeopleFilter } from "./filters.js";
 import { renderProviderStrip } from "./health.js";
+import { initScreenMeet } from "./screenmeet.js";
 
 const strip = document.getElementById("provider-strip");
 const teamSelect = document.getElementById("team-filter");
 let filter = null;
 
-const { store, renderer } = boot({
+const { store, renderer, socket } = boot({
   view: "agent",
   sincePrefix: "for ",
   onFrame({ added, removed, providers }) {
@@ -31,3 +32,5 @@ filter = new PeopleFilter({
   team: teamSelect,
   count: document.getElementById("result-count"),
 });
+
+initScreenMeet({ socket });

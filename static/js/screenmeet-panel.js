@@ -1,0 +1,156 @@
+/**
+ * The open ScreenMeet sessions panel: kept live by `screenmeet` events and refetched after a
+ * reconnect (events sent while the socket was down are lost). Each session can be
+ * rescheduled (while still scheduled) and closed; errors show on that session's row.
+ */
+
+import {
+  closeSession,
+  formatLocal,
+  listSessions,
+  localToUtc,
+  newIdempotencyKey,
+  rescheduleSession,
+} from "./screenmeet-api.js";
+
+const CONFIRM_MS = 4000;
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function button(className, text) {
+  const node = el("button", `button ${className}`, text);
+  node.type = "button";
+  return node;
+}
+
+export class SessionsPanel {
+  constructor({ root, sessions }) {
+    this.root = root;
+    this.list = root.querySelector("#sm-sessions");
+    this.count = root.querySelector("#sm-panel-count");
+    this.empty = root.querySelector("#sm-empty");
+    this.sessions = new Map();
+    this.replace(sessions);
+  }
+
+  replace(sessions) {
+    this.sessions = new Map(sessions.filter((s) => s.status !== "closed").map((s) => [s.id, s]));
+    this.render();
+  }
+
+  async refetch() {
+    try {
+      const { sessions } = await listSessions();
+      this.replace(sessions);
+    } catch (err) {
+      console.warn("presence-dash: cannot refresh ScreenMeet sessions", err);
+    }
+  }
+
+  /** A `screenmeet` event: {action, session}. */
+  apply({ session }) {
+    if (!session || !session.id) return;
+    if (session.status === "closed") this.sessions.delete(session.id);
+    else this.sessions.set(session.id, { ...this.sessions.get(session.id), ...session });
+    this.render();
+  }
+
+  render() {
+    const items = [...this.sessions.values()]
+      .sort((a, b) => (b.created_at || "").localeCompare(a.created_at || ""))
+      .map((s) => this.item(s));
+    this.list.replaceChildren(...items);
+    this.count.textContent = `${items.length} open`;
+    this.empty.hidden = items.length > 0;
+  }
+
+  item(s) {
+    const row = el("li", "sm-session");
+    row.dataset.smId = s.id;
+    row.dataset.smStatus = s.status;
+    const main = el("div", "sm-session-main");
+    const badge = el("span", "sm-badge", s.status);
+    badge.dataset.smStatus = s.status;
+    main.append(el("span", "sm-session-label", s.label), badge);
+    const meta = [s.type, s.parent_object_display_name];
+    if (s.status === "scheduled") meta.push(`starts ${formatLocal(s.start_time)}`);
+    if (s.pin) meta.push(`PIN ${s.pin}`);
+    meta.push(`by ${s.created_by}`);
+    const error = el("p", "sm-error");
+    error.setAttribute("role", "alert");
+    error.hidden = true;
+    const actions = el("div", "sm-session-actions needs-agent");
+    if (s.status === "scheduled") {
+      const again = button("sm-reschedule", "Reschedule");
+      again.addEventListener("click", () => this.openReschedule(row, s, error));
+      actions.append(again);
+    }
+    const close = button("danger sm-close", "Close");
+    close.addEventListener("click", () => this.close(close, s, error));
+    actions.append(close);
+    row.append(main, el("div", "sm-session-meta", meta.filter(Boolean).join(" · ")), actions, error);
+    return row;
+  }
+
+  openReschedule(row, s, error) {
+    if (row.querySelector(".sm-reschedule-form")) return;
+    const form = el("form", "sm-reschedule-form");
+    const input = el("input");
+    input.type = "datetime-local";
+    input.required = true;
+    input.setAttribute("aria-label", "New start (your local time)");
+    const save = button("primary", "Save");
+    save.type = "submit";
+    const cancel = button("", "Cancel");
+    cancel.addEventListener("click", () => form.remove());
+    form.append(input, save, cancel);
+    let key = newIdempotencyKey();
+    input.addEventListener("input", () => {
+      key = newIdempotencyKey();
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const start = localToUtc(input.value);
+      if (!start) return this.showError(error, "Pick the new date and time.");
+      save.disabled = true;
+      try {
+        this.apply({ session: await rescheduleSession(s.id, start, key) });
+      } catch (err) {
+        this.showError(error, err.message);
+        save.disabled = false;
+      }
+    });
+    row.insertBefore(form, error);
+    input.focus();
+  }
+
+  /** Closing ends the session for everyone in it: the first click asks, the second acts. */
+  async close(node, s, error) {
+    if (node.dataset.confirming !== "true") {
+      node.dataset.confirming = "true";
+      node.textContent = "Confirm close";
+      setTimeout(() => {
+        node.dataset.confirming = "false";
+        node.textContent = "Close";
+      }, CONFIRM_MS);
+      return;
+    }
+    node.disabled = true;
+    try {
+      this.apply({ session: await closeSession(s.id, newIdempotencyKey()) });
+    } catch (err) {
+      this.showError(error, err.message);
+      node.disabled = false;
+    }
+  }
+
+  showError(node, message) {
+    node.textContent = message;
+    node.hidden = !message;
+  }
+}

@@ -1,0 +1,186 @@
+"""ScreenMeet in headless Chromium against the real server and the simulator: an agent starts
+a session from a person's card and gets its links, sees a vendor error in the dialog,
+schedules, reschedules and closes from the sessions panel; the strict CSP holds throughout."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from helpers import DashServer, wait_for
+from screenmeet_helpers import (
+    SM_PASSWORD,
+    SM_PASSWORD_ENV,
+    ScreenMeetSimHandle,
+    screenmeet_section,
+    start_screenmeet_sim,
+)
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+
+if not Path(CHROMIUM).exists() and not os.environ.get("CI"):
+    pytest.skip(
+        "Debian chromium is not installed (apt-get install chromium)", allow_module_level=True
+    )
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+PEOPLE = [
+    {"id": "ada", "name": "Ada Lovelace", "team": "Service Desk"},
+    {"id": "alan", "name": "Alan Turing", "team": "Service Desk"},
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    assert shutil.which(CHROMIUM), f"{CHROMIUM} is required for browser tests"
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def sim() -> Iterator[ScreenMeetSimHandle]:
+    handle = start_screenmeet_sim()
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def server(
+    tmp_path: Path,
+    sim: ScreenMeetSimHandle,
+    make_config: Callable[..., Path],
+    dash_server: Callable[..., DashServer],
+) -> DashServer:
+    config = make_config(tmp_path, PEOPLE, None, providers={"screenmeet": screenmeet_section(sim)})
+    return dash_server(config, **{SM_PASSWORD_ENV: SM_PASSWORD})
+
+
+@pytest.fixture
+def page(browser: object, server: DashServer) -> Iterator[object]:
+    context = browser.new_context(  # type: ignore[attr-defined]
+        viewport={"width": 1400, "height": 1000}
+    )
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+    page.goto(server.url + "/")
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
+
+
+def _open_dialog(page: object, person: str) -> object:
+    page.locator(f'[data-person-id="{person}"] .sm-start').click()  # type: ignore[attr-defined]
+    dialog = page.locator("#sm-dialog")  # type: ignore[attr-defined]
+    sync_api.expect(dialog).to_be_visible()
+    return dialog
+
+
+def test_an_agent_starts_a_session_from_a_card_and_gets_its_links(
+    page: object, sim: ScreenMeetSimHandle
+) -> None:
+    expect = sync_api.expect
+    dialog = _open_dialog(page, "ada")
+    expect(dialog.locator("#sm-person-name")).to_have_text("Ada Lovelace")
+
+    # Only the options the chosen type supports are offered (the vendor's table).
+    dialog.locator("#sm-type").select_option("live")
+    for shown in ("record", "knock", "audio"):
+        expect(dialog.locator(f'.sm-pref[data-pref="{shown}"]')).to_be_visible()
+    for hidden in ("prerequestrc", "prerequestadmin"):
+        expect(dialog.locator(f'.sm-pref[data-pref="{hidden}"]')).to_be_hidden()
+    dialog.locator("#sm-type").select_option("replay")
+    expect(dialog.locator(".sm-pref:visible")).to_have_count(0)
+    expect(dialog.locator("#sm-no-prefs")).to_be_visible()
+    dialog.locator("#sm-type").select_option("support")
+    expect(dialog.locator(".sm-pref:visible")).to_have_count(3)
+
+    dialog.locator("#sm-record").fill("INC0000005")
+    dialog.locator('.sm-pref[data-pref="record"] input').check()
+    dialog.locator("#sm-submit").click()
+
+    expect(dialog.locator("#sm-result")).to_be_visible(timeout=10_000)
+    session = wait_for(lambda: list(sim.sessions().values()), 5, what="the session at the vendor")
+    assert len(session) == 1
+    vendor = session[0]
+    assert vendor["settings"]["recording"] is True and vendor["userDescription"] == "INC0000005"
+    expect(dialog.locator("#sm-user-url")).to_have_value(vendor["urls"]["user"])
+    expect(dialog.locator("#sm-pin")).to_have_value(f"{vendor['pin']:06d}")
+    expect(dialog.locator("#sm-host-link")).to_have_attribute("href", vendor["urls"]["host"])
+
+    dialog.get_by_role("button", name="Copy PIN").click()
+    expect(dialog.locator("#sm-copied")).to_have_text("PIN copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == f"{vendor['pin']:06d}"  # type: ignore[attr-defined]
+    dialog.get_by_role("button", name="Copy link").click()
+    assert page.evaluate("navigator.clipboard.readText()") == vendor["urls"]["user"]  # type: ignore[attr-defined]
+
+    dialog.locator("#sm-done").click()
+    row = page.locator(f'#sm-sessions [data-sm-id="{vendor["id"]}"]')  # type: ignore[attr-defined]
+    expect(row).to_have_attribute("data-sm-status", "new")
+    expect(row).to_contain_text(f"PIN {vendor['pin']:06d}")
+
+
+def test_a_vendor_error_is_shown_in_the_dialog_and_a_retry_works(
+    page: object, sim: ScreenMeetSimHandle
+) -> None:
+    expect = sync_api.expect
+    dialog = _open_dialog(page, "alan")
+    dialog.locator("#sm-record").fill("INC0000007")
+    sim.fault("503")
+    dialog.locator("#sm-submit").click()
+    error = dialog.locator("#sm-error")
+    expect(error).to_be_visible(timeout=10_000)
+    expect(error).to_contain_text("Instance unavailable")
+    expect(dialog.locator("#sm-form")).to_be_visible()
+    assert sim.sessions() == {}
+
+    dialog.locator("#sm-submit").click()  # the same request again: the vendor is back
+    expect(dialog.locator("#sm-result")).to_be_visible(timeout=10_000)
+    assert len(sim.sessions()) == 1
+
+
+def test_schedule_then_reschedule_and_close_from_the_panel(
+    page: object, sim: ScreenMeetSimHandle
+) -> None:
+    expect = sync_api.expect
+    dialog = _open_dialog(page, "ada")
+    dialog.locator("#sm-record").fill("INC0000009")
+    dialog.locator("#sm-start").fill("2099-06-01T10:30")
+    dialog.locator("#sm-submit").click()
+    expect(dialog.locator("#sm-result-title")).to_have_text("Session scheduled", timeout=10_000)
+    expect(dialog.locator("#sm-pin-row")).to_be_hidden()
+    dialog.locator("#sm-done").click()
+
+    (sid,) = sim.sessions()
+    row = page.locator(f'#sm-sessions [data-sm-id="{sid}"]')  # type: ignore[attr-defined]
+    expect(row).to_have_attribute("data-sm-status", "scheduled")
+    row.get_by_role("button", name="Reschedule").click()
+    row.locator(".sm-reschedule-form input").fill("2099-06-02T11:45")
+    row.get_by_role("button", name="Save").click()
+    wait_for(
+        lambda: sim.sessions()[sid]["startTime"][:10] == "2099-06-02", 10, what="the new start"
+    )
+    row = page.locator(f'#sm-sessions [data-sm-id="{sid}"]')  # type: ignore[attr-defined]
+    expect(row.locator(".sm-session-meta")).to_contain_text("2099")
+
+    row.get_by_role("button", name="Close").click()
+    row.get_by_role("button", name="Confirm close").click()
+    expect(row).to_have_count(0, timeout=10_000)
+    assert sim.sessions()[sid]["status"] == "closed"
+    expect(page.locator("#sm-empty")).to_be_visible()  # type: ignore[attr-defined]
