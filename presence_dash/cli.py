@@ -19,7 +19,7 @@ from .config import ConfigError, load_settings
 log = logging.getLogger("presence_dash")
 
 DEFAULT_CONFIG = "presence-dash.toml"
-SIMULATORS = ("servicenow", "cisco")
+SIMULATORS = ("servicenow", "cisco", "salesforce")
 
 
 class UsageError(Exception):
@@ -74,7 +74,21 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         help="seed N users that wander between states (servicenow: active/idle/gone; "
-        "cisco: available/away/DND/offline)",
+        "cisco: available/away/DND/offline; salesforce: logged in/out, lapsing sessions)",
+    )
+    sim.add_argument(
+        "--client-id", default="3MVG9sim.presence.dash", help="salesforce: the consumer key"
+    )
+    sim.add_argument(
+        "--jwt-public-key", help="salesforce: PEM file of the certificate's key (JWT bearer)"
+    )
+    sim.add_argument(
+        "--webhook-url", help="salesforce: where login/logout events are sent (/hooks/salesforce)"
+    )
+    sim.add_argument(
+        "--webhook-secret-env",
+        default="SIM_WEBHOOK_SECRET",
+        help="salesforce: environment variable holding the webhook's HMAC secret",
     )
     return parser
 
@@ -198,7 +212,39 @@ def _simulate(ns: argparse.Namespace) -> int:
             cisco.add_demo_contacts([p.get("cisco") or f"{p['id']}@example.com" for p in people])
             cisco.start_demo(interval_s=1.0)
         app = cisco_pws.create_app(cisco)
+    elif ns.provider == "salesforce":
+        app = _salesforce_app(ns)
     server = SimulatorServer(app, ns.host, ns.port)
     print(f"{ns.provider} simulator on {server.url}", flush=True)
     server.serve_forever()
     return 0
+
+
+def _salesforce_app(ns: argparse.Namespace) -> object:
+    from .simulators import salesforce
+
+    public_key = None
+    if ns.jwt_public_key:
+        try:
+            public_key = Path(ns.jwt_public_key).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--jwt-public-key: {exc.strerror or exc}") from None
+    org = salesforce.SalesforceSim(
+        client_id=ns.client_id,
+        client_secret=os.environ.get(ns.password_env) or "secret",
+        api_user=ns.username,
+        jwt_public_key=public_key,
+        webhook_url=ns.webhook_url,
+        webhook_secret=os.environ.get(ns.webhook_secret_env),
+    )
+    if ns.demo_users:
+        from .demo import demo_people
+
+        people = demo_people()[: ns.demo_users]
+        ids = [
+            p.get("salesforce") or salesforce.make_id("005", 1000 + i) for i, p in enumerate(people)
+        ]
+        org.session_seconds = 180  # short sessions, so lapses show within minutes
+        org.add_demo_users(ids)
+        org.start_demo(interval_s=1.0)
+    return salesforce.create_app(org)

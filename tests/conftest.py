@@ -13,13 +13,19 @@ from helpers import (
     CISCO_APP_PASSWORD,
     CISCO_APP_PASSWORD_ENV,
     REPO_ROOT,
+    SF_CLIENT_SECRET,
+    SF_CLIENT_SECRET_ENV,
+    SF_WEBHOOK_SECRET,
+    SF_WEBHOOK_SECRET_ENV,
     SN_PASSWORD,
     SN_PASSWORD_ENV,
     CiscoSimHandle,
     DashServer,
+    SfSimHandle,
     SnSimHandle,
     start_cisco_sim,
     start_process,
+    start_salesforce_sim,
     start_sn_sim,
     wait_until_serving,
 )
@@ -69,6 +75,8 @@ def dash_server(tmp_path: Path) -> Iterator[Callable[..., DashServer]]:
             env={
                 SN_PASSWORD_ENV: SN_PASSWORD,
                 CISCO_APP_PASSWORD_ENV: CISCO_APP_PASSWORD,
+                SF_CLIENT_SECRET_ENV: SF_CLIENT_SECRET,
+                SF_WEBHOOK_SECRET_ENV: SF_WEBHOOK_SECRET,
                 "LOG_LEVEL": "INFO",
                 **env,
             },
@@ -88,5 +96,14 @@ def cisco_sim() -> Iterator[CiscoSimHandle]:
     """A Cisco PWS simulator (app user presence.app / pw, end user presence.dash@example.com)
     on a free loopback port."""
     handle = start_cisco_sim()
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def salesforce_sim() -> Iterator[SfSimHandle]:
+    """A Salesforce org simulator (client id/secret from helpers, JWT key pair from
+    `rsa_key_pair()`) on a free loopback port."""
+    handle = start_salesforce_sim()
     yield handle
     handle.close()

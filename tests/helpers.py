@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import requests
 
 from presence_dash.simulators import cisco_pws as cisco
+from presence_dash.simulators import salesforce as sf
 from presence_dash.simulators import servicenow as sn
 from presence_dash.simulators.serve import SimulatorServer
 
@@ -392,6 +393,123 @@ def cisco_section(sim: CiscoSimHandle, callback_port: int, **overrides: Any) -> 
         "app_password_env": CISCO_APP_PASSWORD_ENV,
         "end_user": CISCO_END_USER,
         "callback_url": f"http://127.0.0.1:{callback_port}/hooks/cisco/pws",
+        "timeout_seconds": 3,
+        **overrides,
+    }
+
+
+# -- the Salesforce simulator ---------------------------------------------------------------
+
+SF_CLIENT_ID = "3MVG9test.presence"
+SF_CLIENT_SECRET = "sf-secret"
+SF_CLIENT_SECRET_ENV = "SF_CLIENT_SECRET"
+SF_PRIVATE_KEY_ENV = "SF_PRIVATE_KEY"
+SF_WEBHOOK_SECRET = "hook-secret"
+SF_WEBHOOK_SECRET_ENV = "SF_WEBHOOK_SECRET"
+SF_API_USER = "presence.dash@example.com"
+_RSA_KEYS: list[tuple[str, str]] = []
+
+
+def rsa_key_pair() -> tuple[str, str]:
+    """(private PEM, public PEM) for the JWT bearer flow; made once per test run."""
+    if not _RSA_KEYS:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        private = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode()
+        spki = serialization.PublicFormat.SubjectPublicKeyInfo
+        public = key.public_key().public_bytes(serialization.Encoding.PEM, spki).decode()
+        _RSA_KEYS.append((private, public))
+    return _RSA_KEYS[0]
+
+
+@dataclass
+class SfSimHandle:
+    """A running SalesforceSim; the helpers go through its HTTP control API (`/_sim/`)."""
+
+    sim: sf.SalesforceSim
+    server: SimulatorServer
+    http: requests.Session = field(default_factory=requests.Session)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.http.post(self.url + path, json=body or {}, timeout=5)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def add_user(self, user_id: str | None = None, name: str = "") -> str:
+        return self._post("/_sim/users", {"id": user_id, "name": name})["id"]
+
+    def login(self, user_id: str, **options: Any) -> dict[str, Any]:
+        """A UI login (options: seconds_valid, last_modified ISO, session_type, login_type,
+        notify=False to skip the webhook call)."""
+        return self._post(f"/_sim/users/{user_id}/login", options)
+
+    def logout(self, user_id: str, notify: bool = True) -> dict[str, Any]:
+        return self._post(f"/_sim/users/{user_id}/logout", {"notify": notify})
+
+    def clock(self, offset_s: float = 0.0, at: str | None = None) -> dict[str, Any]:
+        return self._post("/_sim/clock", {"offset_s": offset_s, "at": at})
+
+    def expire_tokens(self) -> int:
+        return self._post("/_sim/expire-tokens")["expired"]
+
+    def settings(self, **values: Any) -> dict[str, Any]:
+        return self._post("/_sim/settings", values)
+
+    def fault(self, kind: str, count: int = 1, **options: Any) -> int:
+        return self._post("/_sim/faults", {"kind": kind, "count": count, **options})["queued"]
+
+    def state(self) -> dict[str, Any]:
+        response = self.http.get(self.url + "/_sim/state", timeout=5)
+        assert response.status_code == 200
+        return response.json()
+
+    def requests(self, path_part: str = "") -> list[dict[str, Any]]:
+        """The logged API and token calls whose path contains `path_part`."""
+        response = self.http.get(self.url + "/_sim/requests", timeout=5)
+        assert response.status_code == 200
+        return [r for r in response.json()["requests"] if path_part in r["path"]]
+
+    def webhooks(self) -> list[dict[str, Any]]:
+        response = self.http.get(self.url + "/_sim/webhooks", timeout=10)
+        assert response.status_code == 200
+        return response.json()["sent"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.sim.close()
+        self.http.close()
+
+
+def start_salesforce_sim(sim: sf.SalesforceSim | None = None) -> SfSimHandle:
+    sim = sim or sf.SalesforceSim(
+        client_id=SF_CLIENT_ID,
+        client_secret=SF_CLIENT_SECRET,
+        api_user=SF_API_USER,
+        jwt_public_key=rsa_key_pair()[1],
+    )
+    server = SimulatorServer(sf.create_app(sim))
+    threading.Thread(target=server.server.serve_forever, args=(0.02,), daemon=True).start()
+    return SfSimHandle(sim, server)
+
+
+def salesforce_section(sim: SfSimHandle, **overrides: Any) -> dict[str, Any]:
+    """A `[providers.salesforce]` section (client credentials) for
+    `make_config(providers={"salesforce": ...})` against `sim`."""
+    return {
+        "base_url": sim.url,
+        "client_id": SF_CLIENT_ID,
+        "client_secret_env": SF_CLIENT_SECRET_ENV,
+        "webhook_secret_env": SF_WEBHOOK_SECRET_ENV,
         "timeout_seconds": 3,
         **overrides,
     }

@@ -12,6 +12,7 @@ from ..provider_notes import ProviderNotes
 from .base import Clock, PollingProvider, ProviderContext
 from .cisco import CiscoPwsProvider
 from .glance import GlanceProvider
+from .salesforce import SalesforceProvider
 from .servicenow import ServiceNowProvider
 
 ProviderFactory = Callable[[ProviderContext], PollingProvider]
@@ -20,6 +21,7 @@ REGISTRY: dict[str, ProviderFactory] = {
     "servicenow": ServiceNowProvider.from_context,
     "cisco": CiscoPwsProvider.from_context,
     "glance": GlanceProvider.from_context,
+    "salesforce": SalesforceProvider.from_context,
 }
 
 

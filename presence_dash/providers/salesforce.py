@@ -1,0 +1,398 @@
+"""Salesforce: presence from UI sessions (SOQL on AuthSession) plus login/logout events.
+
+Polling finds sessions that simply expire (closed browsers); the org's Login Flow and
+LogoutEventStream trigger call `POST /hooks/salesforce` so logins and logouts show within
+seconds. Session validity is computed on Salesforce's clock (the `Date` header), never
+ours. Plain `requests` + PyJWT rather than simple-salesforce: that library hard-codes
+https://<domain>.salesforce.com URLs, so it could not be pointed at a proxy or simulator.
+See docs/providers/salesforce.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import jwt
+import requests
+
+from ..config import SalesforceConfig
+from ..model import Observation, Person, Status
+from ..rules import session_is_valid
+from ..timefmt import parse_iso_z
+from .base import (
+    AuthFailed,
+    Clock,
+    HookRequest,
+    HookResponse,
+    PollingProvider,
+    ProviderContext,
+    UpdateFailed,
+)
+from .http_errors import request_failed
+
+log = logging.getLogger(__name__)
+
+TOKEN_PATH = "/services/oauth2/token"
+JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+SIGNATURE_HEADER = "X-Presence-Signature"
+MAX_PAGES = 1000  # a runaway nextRecordsUrl chain must end
+LIMIT_BACKOFF_S = 900.0  # daily API limit used up: polling harder will not help
+
+
+@dataclass(frozen=True)
+class _Token:
+    access_token: str
+    instance_url: str
+
+
+@dataclass(frozen=True)
+class _Event:
+    kind: str  # "login" | "logout"
+    at: datetime
+
+
+class SalesforceProvider(PollingProvider):
+    name = "salesforce"
+
+    def __init__(
+        self,
+        config: SalesforceConfig,
+        secret: str,
+        webhook_secret: str | None,
+        people: Sequence[Person],
+        http: requests.Session,
+        clock: Clock,
+    ) -> None:
+        super().__init__(people, http, clock)
+        self.config = config
+        self._secret = secret  # client secret, or the JWT private key (PEM)
+        self._webhook_secret = webhook_secret
+        self._token: _Token | None = None
+        self._events: dict[str, _Event] = {}
+        self._recent_signatures: dict[str, float] = {}
+        self._warned: set[str] = set()
+        # Salesforce's clock minus ours, from the last `Date` header: event times in webhook
+        # calls are on Salesforce's clock, so their age is measured on it too.
+        self._server_offset = timedelta(0)
+
+    @classmethod
+    def from_context(cls, ctx: ProviderContext) -> SalesforceProvider:
+        config = ctx.settings.providers.salesforce
+        assert config is not None
+        env = (
+            config.client_secret_env
+            if config.auth == "client_credentials"
+            else (config.private_key_env)
+        )
+        return cls(
+            config,
+            ctx.settings.secret(env) or "",
+            ctx.settings.secret(config.webhook_secret_env),
+            ctx.people,
+            ctx.http,
+            ctx.clock,
+        )
+
+    def normalize_id(self, vendor_id: str) -> str:
+        """The 15-character, case-sensitive form: people may be configured with either form
+        (several entries for one user must be asked about once) and Salesforce takes both."""
+        return _id15(vendor_id)
+
+    @property
+    def poll_seconds(self) -> float:
+        return self.config.poll_seconds
+
+    # -- polling -----------------------------------------------------------------------------
+
+    def poll(self) -> list[Observation]:
+        # Each Salesforce user once, however many people entries (teams) name them.
+        last_active: dict[str, datetime] = {}
+        server_now: datetime | None = None
+        for chunk in _chunks(list(self.people_by_vendor_id), self.config.ids_per_query):
+            records, now = self._query_all(self._soql(chunk))
+            server_now = server_now or now
+            for record in records:
+                parsed = self._session(record, now)
+                if parsed is not None:
+                    user, last_modified = parsed
+                    last_active[user] = max(last_modified, last_active.get(user, last_modified))
+        now = server_now or self.clock()
+        observed = self.clock()
+        observations = []
+        for user_id, person_ids in self.people_by_vendor_id.items():
+            status, detail = self._status(user_id, last_active.get(user_id), now)
+            observations.extend(
+                Observation(pid, self.name, status, observed, detail) for pid in person_ids
+            )
+        return observations
+
+    def _status(
+        self, user_id: str, last_active: datetime | None, now: datetime
+    ) -> tuple[Status, str | None]:
+        """Online while a UI session is valid (`last_active`: the newest valid session's
+        LastModifiedDate); a logout event wins over sessions it ended (Salesforce may list
+        them a little longer); a login event counts until the next poll has had a chance to
+        see the new session."""
+        event = self._events.get(user_id)
+        if event and event.kind == "logout" and (last_active is None or last_active <= event.at):
+            return Status.OFFLINE, "Logged out"
+        if last_active is not None:
+            return Status.ONLINE, None
+        if (
+            event
+            and event.kind == "login"
+            and now - event.at < timedelta(seconds=2 * self.config.poll_seconds)
+        ):
+            return Status.ONLINE, None
+        return Status.OFFLINE, None
+
+    def _session(self, record: Any, now: datetime) -> tuple[str, datetime] | None:
+        """(user id, LastModifiedDate) of a session that is still valid at `now`."""
+        try:
+            user = str(record["UsersId"])
+            last_modified = _sf_datetime(record["LastModifiedDate"])
+            seconds = int(record["NumSecondsValid"])
+        except (KeyError, TypeError, ValueError):
+            self._warn_once("AuthSession record without UsersId/LastModifiedDate/NumSecondsValid")
+            return None
+        user = self._user_key(user)
+        if user is None or not session_is_valid(last_modified, seconds, now):
+            return None
+        return user, last_modified
+
+    def _user_key(self, user_id: str) -> str | None:
+        """Our key for a Salesforce Id in either form; None when nobody is configured so."""
+        key = _id15(user_id)
+        return key if key in self.people_by_vendor_id else None
+
+    def _soql(self, user_ids: list[str]) -> str:
+        ids = ", ".join(f"'{_soql_escape(u)}'" for u in user_ids)
+        return (
+            "SELECT UsersId, LastModifiedDate, NumSecondsValid FROM AuthSession "
+            f"WHERE UsersId IN ({ids}) "
+            f"AND SessionType = '{_soql_escape(self.config.session_type)}' "
+            f"AND LoginType = '{_soql_escape(self.config.login_type)}' "
+            "ORDER BY LastModifiedDate ASC"
+        )
+
+    # -- REST --------------------------------------------------------------------------------
+
+    def _query_all(self, soql: str) -> tuple[list[Any], datetime]:
+        """All records of a query, following nextRecordsUrl; with Salesforce's `Date`."""
+        path = f"/services/data/v{self.config.api_version}/query"
+        response = self._get(path, params={"q": soql})
+        ours = self.clock()
+        server_now = _date_header(response) or ours
+        self._server_offset = server_now - ours
+        records: list[Any] = []
+        for _ in range(MAX_PAGES):
+            body = _json(response)
+            if not isinstance(body, dict) or not isinstance(body.get("records"), list):
+                raise UpdateFailed("malformed response: query result without records")
+            records.extend(body["records"])
+            next_url = body.get("nextRecordsUrl")
+            if body.get("done", True) or not isinstance(next_url, str):
+                return records, server_now
+            response = self._get(next_url)
+        raise UpdateFailed("query result pages never ended")
+
+    def _get(self, path: str, params: dict[str, str] | None = None) -> requests.Response:
+        """GET with the cached token; on INVALID_SESSION_ID get a new token once."""
+        for attempt in (1, 2):
+            token = self._token or self._authenticate()
+            url = urljoin(token.instance_url.rstrip("/") + "/", path.lstrip("/"))
+            headers = {
+                "Authorization": f"Bearer {token.access_token}",
+                "Accept": "application/json",
+            }
+            try:
+                response = self.http.get(
+                    url, params=params, headers=headers, timeout=self.config.timeout_seconds
+                )
+            except requests.RequestException as exc:
+                raise request_failed(exc, self.config.timeout_seconds) from None
+            if response.status_code == 200:
+                return response
+            code, message = _sf_error(response)
+            if response.status_code == 401 and attempt == 1:
+                log.info("salesforce: token refused (%s); getting a new one", code)
+                self._token = None
+                continue
+            if response.status_code == 401:
+                raise AuthFailed(f"Salesforce refused a fresh token: {code}: {message}")
+            if code == "REQUEST_LIMIT_EXCEEDED":
+                raise UpdateFailed(f"API limit reached: {message}", retry_after=LIMIT_BACKOFF_S)
+            detail = ": ".join(part for part in (code, message) if part)
+            raise UpdateFailed(f"HTTP {response.status_code}" + (f" {detail}" if detail else ""))
+        raise AssertionError("unreachable")
+
+    def _authenticate(self) -> _Token:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.config.client_id,
+            "client_secret": self._secret,
+        }
+        if self.config.auth == "jwt_bearer":
+            form = {"grant_type": JWT_GRANT, "assertion": self._assertion()}
+        url = self.config.base_url.rstrip("/") + TOKEN_PATH
+        try:
+            response = self.http.post(url, data=form, timeout=self.config.timeout_seconds)
+        except requests.RequestException as exc:
+            raise request_failed(exc, self.config.timeout_seconds) from None
+        body = _json(response) if response.content else {}
+        if response.status_code in (400, 401, 403):
+            error = body.get("error", "error") if isinstance(body, dict) else "error"
+            description = body.get("error_description", "") if isinstance(body, dict) else ""
+            raise AuthFailed(f"Salesforce refused the token request: {error}: {description}")
+        if response.status_code != 200:
+            raise UpdateFailed(f"token request failed: HTTP {response.status_code}")
+        try:
+            self._token = _Token(str(body["access_token"]), str(body["instance_url"]))
+        except (KeyError, TypeError):
+            raise UpdateFailed("malformed response: token reply without access_token") from None
+        return self._token
+
+    def _assertion(self) -> str:
+        claims = {
+            "iss": self.config.client_id,
+            "sub": self.config.username,
+            "aud": self.config.base_url.rstrip("/"),
+            "exp": int(time.time()) + 170,
+        }
+        try:
+            return jwt.encode(claims, self._secret, algorithm="RS256")
+        except (ValueError, TypeError, jwt.PyJWTError) as exc:
+            raise AuthFailed(
+                f"cannot sign the JWT assertion ({type(exc).__name__}: "
+                "check private_key_env holds a PEM RSA key)"
+            ) from None
+
+    # -- login/logout events -----------------------------------------------------------------
+
+    def handle_hook(self, request: HookRequest) -> HookResponse | None:
+        if request.path or not self._webhook_secret:
+            return None
+        if request.method != "POST":
+            return _json_answer(405, "method_not_allowed", "POST only")
+        signature = next(
+            (v for k, v in request.headers.items() if k.lower() == SIGNATURE_HEADER.lower()), ""
+        )
+        mac = hmac.new(self._webhook_secret.encode(), request.body, hashlib.sha256)
+        expected = "sha256=" + mac.hexdigest()
+        # bytes: compare_digest refuses str with non-ASCII characters (a forged header)
+        if not hmac.compare_digest(signature.encode("utf-8", "replace"), expected.encode()):
+            self._warn_once(f"webhook call with a bad signature from {request.remote_addr}")
+            return _json_answer(401, "bad_signature", "missing or wrong signature")
+        try:
+            event = json.loads(request.body)
+            user_id, kind = str(event["user_id"]), str(event["event"])
+            at = parse_iso_z(str(event["event_time"]))
+        except (ValueError, KeyError, TypeError):
+            return _json_answer(
+                400, "bad_event", 'expected {"user_id", "event": "login"|"logout", "event_time"}'
+            )
+        if kind not in ("login", "logout"):
+            return _json_answer(400, "bad_event", "event must be login or logout")
+        age = abs((self.clock() + self._server_offset - at).total_seconds())
+        if age > self.config.webhook_max_age_s:
+            self._warn_once(f"webhook event {age:.0f} s away from now refused (replay?)")
+            return _json_answer(400, "stale_event", "event_time is too far from now")
+        if not self._first_use(signature):
+            return _json_answer(409, "replayed_event", "this event was already received")
+        user = self._user_key(user_id)
+        if user is None:
+            return _json_answer(404, "unknown_user", "not a configured Salesforce user")
+        current = self._events.get(user)
+        if current is None or current.at <= at:  # out-of-order events: the newest wins
+            self._events[user] = _Event(kind, at)
+        return HookResponse(200, json.dumps({"ok": True}), "application/json", refresh=True)
+
+    def _first_use(self, signature: str) -> bool:
+        now = time.monotonic()
+        horizon = 2 * self.config.webhook_max_age_s
+        self._recent_signatures = {
+            s: t for s, t in self._recent_signatures.items() if now - t < horizon
+        }
+        if signature in self._recent_signatures:
+            return False
+        self._recent_signatures[signature] = now
+        return True
+
+    def _warn_once(self, problem: str) -> None:
+        if problem not in self._warned:
+            self._warned.add(problem)
+            log.warning("salesforce: %s", problem)
+
+
+def _json_answer(status: int, code: str, message: str) -> HookResponse:
+    body = json.dumps({"error": {"code": code, "message": message}})
+    return HookResponse(status, body, "application/json")
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise UpdateFailed("malformed response: body is not JSON") from None
+
+
+def _sf_error(response: requests.Response) -> tuple[str, str]:
+    """Salesforce errors are a JSON array of {"message", "errorCode"}."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "", ""
+    first = body[0] if isinstance(body, list) and body else body
+    if isinstance(first, dict):
+        return str(first.get("errorCode", "")), str(first.get("message", ""))[:200]
+    return "", ""
+
+
+def _date_header(response: requests.Response) -> datetime | None:
+    try:
+        return parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _sf_datetime(value: str) -> datetime:
+    """`2026-11-22T15:04:05.000+0000`."""
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").astimezone(UTC)
+
+
+_CASE_BITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
+
+
+def _id15(value: str) -> str:
+    """An 18-character id's last three characters encode which of the first 15 are upper
+    case (five per character), so a case-mangled 18-character id still names one record."""
+    if len(value) != 18:
+        return value
+    chars = list(value[:15])
+    for chunk, flag in enumerate(value[15:]):
+        bits = _CASE_BITS.find(flag.upper())
+        if bits < 0:
+            return value[:15]
+        for i in range(5):
+            c = chars[chunk * 5 + i]
+            chars[chunk * 5 + i] = c.upper() if bits & (1 << i) else c.lower()
+    return "".join(chars)
+
+
+def _soql_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
