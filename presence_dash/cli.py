@@ -19,7 +19,7 @@ from .config import ConfigError, load_settings
 log = logging.getLogger("presence_dash")
 
 DEFAULT_CONFIG = "presence-dash.toml"
-SIMULATORS = ("servicenow", "cisco", "salesforce")
+SIMULATORS = ("servicenow", "cisco", "salesforce", "screenmeet")
 
 
 class UsageError(Exception):
@@ -214,6 +214,14 @@ def _simulate(ns: argparse.Namespace) -> int:
         app = cisco_pws.create_app(cisco)
     elif ns.provider == "salesforce":
         app = _salesforce_app(ns)
+    elif ns.provider == "screenmeet":
+        from .simulators import screenmeet
+
+        app = screenmeet.create_app(
+            screenmeet.ScreenMeetSim(
+                username=ns.username, password=os.environ.get(ns.password_env) or "secret"
+            )
+        )
     server = SimulatorServer(app, ns.host, ns.port)
     print(f"{ns.provider} simulator on {server.url}", flush=True)
     server.serve_forever()

@@ -11,6 +11,7 @@ from typing import Any
 
 from .config import Settings, settings_from_dict
 from .simulators import cisco_pws as cisco_sim
+from .simulators import screenmeet as sm_sim
 from .simulators import servicenow as sn_sim
 from .simulators.serve import SimulatorServer
 
@@ -106,6 +107,9 @@ def start_demo(
     cisco.add_demo_contacts([p["cisco"] for p in people], random.Random(11))
     cisco.start_demo(interval_s=1.0)
     cisco_server = SimulatorServer(cisco_sim.create_app(cisco)).start(spawn)
+    sm_password = secrets.token_urlsafe(16)
+    screenmeet = sm_sim.ScreenMeetSim(username="screenmeet.bridge", password=sm_password)
+    sm_server = SimulatorServer(sm_sim.create_app(screenmeet)).start(spawn)
     raw = {
         "server": {
             "host": host,
@@ -130,8 +134,14 @@ def start_demo(
                 "presence_type": "rich",
                 "resync_seconds": 60,
             },
+            "screenmeet": {
+                "base_url": sm_server.url + screenmeet.base_path,
+                "username": "screenmeet.bridge",
+                "password_env": "DEMO_SM_PASSWORD",
+            },
         },
     }
     secrets_env = {"DEMO_SN_PASSWORD": password, "DEMO_CISCO_PASSWORD": cisco_password}
+    secrets_env["DEMO_SM_PASSWORD"] = sm_password
     settings = settings_from_dict(raw, secrets_env, demo=True)
-    return settings, [sn_server, cisco_server]
+    return settings, [sn_server, cisco_server, sm_server]
