@@ -11,6 +11,7 @@ from typing import Any
 
 from .config import Settings, settings_from_dict
 from .simulators import cisco_pws as cisco_sim
+from .simulators import salesforce as sf_sim
 from .simulators import screenmeet as sm_sim
 from .simulators import servicenow as sn_sim
 from .simulators.serve import SimulatorServer
@@ -66,21 +67,23 @@ TEAMS = {
 
 
 def demo_people() -> list[dict[str, str]]:
-    """~40 people with stable ids and sys_ids (so bookmarks and history survive restarts)."""
+    """~40 people with stable ids and sys_ids (so bookmarks and history survive restarts);
+    the agent teams also work in Salesforce, Network Operations does not."""
     people = []
     for team, names in TEAMS.items():
         for name in names:
             pid = name.lower().replace(" ", "-").replace(".", "")
             sys_id = hashlib.md5(f"demo:{pid}".encode(), usedforsecurity=False).hexdigest()
-            people.append(
-                {
-                    "id": pid,
-                    "name": name,
-                    "team": team,
-                    "servicenow": sys_id,
-                    "cisco": f"{pid}@example.com",
-                }
-            )
+            person = {
+                "id": pid,
+                "name": name,
+                "team": team,
+                "servicenow": sys_id,
+                "cisco": f"{pid}@example.com",
+            }
+            if team != "Network Operations":
+                person["salesforce"] = sf_sim.make_id("005", int(sys_id[:10], 16))
+            people.append(person)
     return people
 
 
@@ -107,6 +110,18 @@ def start_demo(
     cisco.add_demo_contacts([p["cisco"] for p in people], random.Random(11))
     cisco.start_demo(interval_s=1.0)
     cisco_server = SimulatorServer(cisco_sim.create_app(cisco)).start(spawn)
+    sf_secret, sf_webhook_secret = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
+    org = sf_sim.SalesforceSim(
+        client_id="3MVG9demo.presence.dash",
+        client_secret=sf_secret,
+        session_seconds=180,  # short sessions, so a closed browser shows within minutes
+        # the org's Login Flow / LogoutEventStream trigger call our webhook
+        webhook_url=f"http://127.0.0.1:{port}/hooks/salesforce",
+        webhook_secret=sf_webhook_secret,
+    )
+    org.add_demo_users([p["salesforce"] for p in people if "salesforce" in p], random.Random(13))
+    org.start_demo(interval_s=1.0)
+    sf_server = SimulatorServer(sf_sim.create_app(org)).start(spawn)
     sm_password = secrets.token_urlsafe(16)
     screenmeet = sm_sim.ScreenMeetSim(username="screenmeet.bridge", password=sm_password)
     sm_server = SimulatorServer(sm_sim.create_app(screenmeet)).start(spawn)
@@ -134,6 +149,13 @@ def start_demo(
                 "presence_type": "rich",
                 "resync_seconds": 60,
             },
+            "salesforce": {
+                "base_url": sf_server.url,
+                "client_id": "3MVG9demo.presence.dash",
+                "client_secret_env": "DEMO_SF_SECRET",
+                "webhook_secret_env": "DEMO_SF_WEBHOOK_SECRET",
+                "poll_seconds": 5,
+            },
             "screenmeet": {
                 "base_url": sm_server.url + screenmeet.base_path,
                 "username": "screenmeet.bridge",
@@ -142,6 +164,7 @@ def start_demo(
         },
     }
     secrets_env = {"DEMO_SN_PASSWORD": password, "DEMO_CISCO_PASSWORD": cisco_password}
+    secrets_env |= {"DEMO_SF_SECRET": sf_secret, "DEMO_SF_WEBHOOK_SECRET": sf_webhook_secret}
     secrets_env["DEMO_SM_PASSWORD"] = sm_password
     settings = settings_from_dict(raw, secrets_env, demo=True)
-    return settings, [sn_server, cisco_server, sm_server]
+    return settings, [sn_server, cisco_server, sm_server, sf_server]

@@ -49,6 +49,19 @@ def test_demo_starts_without_a_config_and_serves_seeded_people(
     statuses = {p["status"] for p in people}
     assert "online" in statuses and len(statuses) >= 2, statuses
 
+    # Salesforce is the third source: the agent teams' people have it, and it is healthy.
+    def salesforce_polled() -> dict | None:
+        body = demo.get("/api/presence").json()
+        return body if body["providers"]["salesforce"]["state"] == "ok" else None
+
+    body = wait_for(salesforce_polled, 15, interval=0.1, what="the demo's first Salesforce poll")
+    assert body["providers"]["salesforce"]["error"] is None
+    with_salesforce = [p for p in body["people"] if "salesforce" in p["sources"]]
+    assert len(with_salesforce) >= 20
+    assert {p["team"] for p in with_salesforce} == {"Service Desk", "Field Engineering"}
+    sf_statuses = {p["sources"]["salesforce"]["status"] for p in with_salesforce}
+    assert sf_statuses == {"online", "offline"}, sf_statuses
+
     page = demo.get("/")
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/html")
