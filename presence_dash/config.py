@@ -204,6 +204,8 @@ class GlanceConfig(ProviderCommon):
     username: str | None = None
     password_env: EnvName | None = None
     token_minutes: int = Field(120, ge=1, le=120)  # the Authorization API's own range
+    # Names shown for groups (the wall's visitor counts), e.g. {72431 = "Support site"}.
+    group_labels: dict[int, Annotated[str, StringConstraints(max_length=60)]] = {}
     poll_seconds: float = Field(5, ge=0.05, le=3600)
     # Presence servers the load balancer may send us to; empty: the registrable domain of
     # base_url (glance.net -> glance.net and *.glance.net).

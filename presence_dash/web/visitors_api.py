@@ -53,7 +53,12 @@ class VisitorFeature:
         if self.source is None:
             return {"seq": 0, "enabled": False, "visitors": [], "counts": {}}
         board = self.source.visitors
-        return {"enabled": True, **visitors_json(board.snapshot(), board.counts())}
+        labels = {str(g): label for g, label in self.source.config.group_labels.items()}
+        return {
+            "enabled": True,
+            **visitors_json(board.snapshot(), board.counts()),
+            "labels": labels,
+        }
 
 
 def install(

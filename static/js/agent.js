@@ -5,6 +5,7 @@ import { el } from "./dom.js";
 import { PeopleFilter } from "./filters.js";
 import { renderProviderStrip } from "./health.js";
 import { initScreenMeet } from "./screenmeet.js";
+import { initVisitors } from "./visitors.js";
 
 const strip = document.getElementById("provider-strip");
 const teamSelect = document.getElementById("team-filter");
@@ -34,3 +35,4 @@ filter = new PeopleFilter({
 });
 
 initScreenMeet({ socket });
+initVisitors({ socket });

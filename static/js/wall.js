@@ -3,6 +3,7 @@
 import { boot } from "./boot.js";
 import { buildTeamCounts, el, insertSorted } from "./dom.js";
 import { renderStaleBanner } from "./health.js";
+import { initWallVisitors } from "./wall-visitors.js";
 
 const root = document.getElementById("people");
 const summary = document.querySelector(".summary");
@@ -22,7 +23,7 @@ function fit() {
   }
 }
 
-const { store, renderer } = boot({
+const { store, renderer, socket } = boot({
   view: "wall",
   sincePrefix: "",
   teamFilter: document.body.dataset.teamFilter || null,
@@ -48,6 +49,8 @@ const { store, renderer } = boot({
     renderer.registerCounts(team, counts);
   },
 });
+
+initWallVisitors({ socket });
 
 // Banners showing or hiding, or a new screen size, change the room the people have.
 new ResizeObserver(() => fit()).observe(root);
