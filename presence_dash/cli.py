@@ -19,7 +19,7 @@ from .config import ConfigError, load_settings
 log = logging.getLogger("presence_dash")
 
 DEFAULT_CONFIG = "presence-dash.toml"
-SIMULATORS = ("servicenow", "cisco", "salesforce", "screenmeet")
+SIMULATORS = ("servicenow", "cisco", "salesforce", "screenmeet", "glance")
 
 
 class UsageError(Exception):
@@ -185,6 +185,8 @@ def _terminate(signum: int, frame: object) -> None:
 def _simulate(ns: argparse.Namespace) -> int:
     from .simulators.serve import SimulatorServer
 
+    if ns.provider == "glance":
+        return _simulate_glance(ns)
     if ns.provider == "servicenow":
         from .simulators import servicenow as module
 
@@ -256,3 +258,29 @@ def _salesforce_app(ns: argparse.Namespace) -> object:
         org.add_demo_users(ids)
         org.start_demo(interval_s=1.0)
     return salesforce.create_app(org)
+
+
+def _simulate_glance(ns: argparse.Namespace) -> int:
+    """Glance is several servers: the load balancer (with the Authorization API) on --port
+    and two presence servers on free ports, named by findvisitor."""
+    from .simulators import glance
+
+    group = 72431
+    sim = glance.GlanceSim(
+        groups={group},
+        api_key=os.environ.get(ns.password_env) or "secret",
+        partner_user_ids={ns.username},
+    )
+    servers = glance.serve(sim, host=ns.host, port=ns.port, start=lambda s: None)
+    for presence in servers.presence:
+        presence.start()
+    if ns.demo_users:
+        sim.start_demo([group], interval_s=1.0)
+    print(f"glance simulator on {servers.url} (auth_url {servers.auth_url})", flush=True)
+    print(f"  group_ids = [{group}], partner_user_id = {ns.username!r}", flush=True)
+    print(f"  presence servers: {', '.join(sim.servers)}", flush=True)
+    try:
+        servers.balancer.serve_forever()
+    finally:
+        servers.shutdown()
+    return 0

@@ -11,6 +11,7 @@ from typing import Any
 
 from .config import Settings, settings_from_dict
 from .simulators import cisco_pws as cisco_sim
+from .simulators import glance as glance_sim
 from .simulators import salesforce as sf_sim
 from .simulators import screenmeet as sm_sim
 from .simulators import servicenow as sn_sim
@@ -64,6 +65,9 @@ TEAMS = {
         "Ward Christensen",
     ],
 }
+
+# Two web sites, each a Glance group, for the visitors panel and the wall's counts.
+GLANCE_GROUPS = {72431: "Support site", 72432: "Store"}
 
 
 def demo_people() -> list[dict[str, str]]:
@@ -125,6 +129,15 @@ def start_demo(
     sm_password = secrets.token_urlsafe(16)
     screenmeet = sm_sim.ScreenMeetSim(username="screenmeet.bridge", password=sm_password)
     sm_server = SimulatorServer(sm_sim.create_app(screenmeet)).start(spawn)
+    glance_key = secrets.token_urlsafe(24)
+    glance = glance_sim.GlanceSim(
+        groups=set(GLANCE_GROUPS),
+        api_key=glance_key,
+        partner_user_ids={"presence-dash"},
+        rng=random.Random(17),
+    )
+    glance_servers = glance_sim.serve(glance, presence_servers=2, start=lambda s: s.start(spawn))
+    glance.start_demo(list(GLANCE_GROUPS), interval_s=1.0)  # visitors come and go
     raw = {
         "server": {
             "host": host,
@@ -161,10 +174,22 @@ def start_demo(
                 "username": "screenmeet.bridge",
                 "password_env": "DEMO_SM_PASSWORD",
             },
+            "glance": {
+                "base_url": glance_servers.url,
+                "auth_url": glance_servers.auth_url,
+                "group_ids": list(GLANCE_GROUPS),
+                "group_labels": GLANCE_GROUPS,
+                "partner_user_id": "presence-dash",
+                "api_key_env": "DEMO_GLANCE_API_KEY",
+                "direct_scheme": "http",  # the simulator's presence servers are on loopback
+                "poll_seconds": 2,
+            },
         },
     }
     secrets_env = {"DEMO_SN_PASSWORD": password, "DEMO_CISCO_PASSWORD": cisco_password}
     secrets_env |= {"DEMO_SF_SECRET": sf_secret, "DEMO_SF_WEBHOOK_SECRET": sf_webhook_secret}
     secrets_env["DEMO_SM_PASSWORD"] = sm_password
+    secrets_env["DEMO_GLANCE_API_KEY"] = glance_key
     settings = settings_from_dict(raw, secrets_env, demo=True)
-    return settings, [sn_server, cisco_server, sm_server, sf_server]
+    glance_parts = [glance_servers.balancer, *glance_servers.presence]
+    return settings, [sn_server, cisco_server, sm_server, sf_server, *glance_parts]
