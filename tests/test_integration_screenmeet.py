@@ -137,7 +137,9 @@ def test_start_schedule_reschedule_and_close_with_a_live_event_for_each(
     assert session["created_by"] in ("anonymous", "local-user")
     assert session["person_id"] == "ada"
     announced = seen.wait("created", session["id"])["session"]
-    assert "host_url" not in announced and announced["pin"] == session["pin"]
+    # Every browser gets the event (wall screens too): nothing that lets one join.
+    assert not {"host_url", "pin", "user_url"} & set(announced)
+    assert announced["status"] == "new" and announced["label"] == session["label"]
 
     start = in_minutes(90)
     scheduled = _post(server, {**BODY, "type": "live", "start_time": start})

@@ -168,7 +168,8 @@ class ScreenMeetService:
         self._stopped = True
 
     def _announce(self, action: str, session: StoredSession) -> None:
-        self.emit("screenmeet", {"action": action, "session": session_json(session, self.clock())})
+        body = session_json(session, self.clock(), public=True)
+        self.emit("screenmeet", {"action": action, "session": body})
 
 
 def _stored(vendor: VendorSession, req: SessionRequest, actor: str, now: datetime) -> StoredSession:

@@ -1,7 +1,9 @@
 """The dashboard's JSON for a ScreenMeet session (REST answers and the `screenmeet` event).
 
 `host_url` is the agent's secret (it carries the host token): only the answer to the request
-that created the session includes it; lists and broadcasts never do.
+that created the session includes it; lists and broadcasts never do. Broadcasts reach every
+connected browser (wall screens too), so they also leave out the PIN and the customer link,
+which would let anyone join the customer's session; agents' pages fetch those from the list.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from .rules import effective_status
 from .store import StoredSession
 
 
-def session_json(s: StoredSession, now: datetime, *, with_host: bool = False) -> dict[str, Any]:
+def session_json(
+    s: StoredSession, now: datetime, *, with_host: bool = False, public: bool = False
+) -> dict[str, Any]:
     expired = s.expires_at is not None and s.expires_at <= now
     body: dict[str, Any] = {
         "id": s.id,
@@ -41,4 +45,6 @@ def session_json(s: StoredSession, now: datetime, *, with_host: bool = False) ->
     }
     if with_host:
         body["host_url"] = s.host_url
+    if public:
+        del body["pin"], body["user_url"]
     return body

@@ -52,7 +52,13 @@ export class SessionsPanel {
     }
   }
 
-  /** A `screenmeet` event: {action, session}. */
+  /** A `screenmeet` event: {action, session}. Events carry no PIN or customer link (every
+   * browser gets them); an agent's page fetches those with the list. */
+  onEvent(event) {
+    this.apply(event);
+    if (event && event.session && event.session.status !== "closed") this.refetch();
+  }
+
   apply({ session }) {
     if (!session || !session.id) return;
     if (session.status === "closed") this.sessions.delete(session.id);
@@ -60,11 +66,25 @@ export class SessionsPanel {
     this.render();
   }
 
+  /** Rows whose session did not change are kept as they are, so a refresh never closes a
+   * reschedule form being filled in or resets a pending "Confirm close". */
   render() {
+    const rows = new Map();
     const items = [...this.sessions.values()]
       .sort((a, b) => (b.created_at || "").localeCompare(a.created_at || ""))
-      .map((s) => this.item(s));
-    this.list.replaceChildren(...items);
+      .map((s) => {
+        const sig = JSON.stringify(s);
+        const old = this.rows && this.rows.get(s.id);
+        const node = old && old.sig === sig ? old.node : this.item(s);
+        rows.set(s.id, { sig, node });
+        return node;
+      });
+    this.rows = rows;
+    const current = [...this.list.children];
+    // Re-inserting a row would take the focus out of a field being typed in.
+    if (current.length !== items.length || items.some((node, i) => node !== current[i])) {
+      this.list.replaceChildren(...items);
+    }
     this.count.textContent = `${items.length} open`;
     this.empty.hidden = items.length > 0;
   }

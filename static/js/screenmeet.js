@@ -38,7 +38,7 @@ export function initScreenMeet({ socket }) {
   const panel = panelRoot ? new SessionsPanel({ root: panelRoot, sessions: state.sessions }) : null;
   const dialogNode = document.getElementById("sm-dialog");
   if (socket && panel) {
-    socket.on("screenmeet", (event) => panel.apply(event));
+    socket.on("screenmeet", (event) => panel.onEvent(event));
     socket.on("connect", () => panel.refetch());
   }
   if (!state.enabled || !dialogNode) return { panel, dialog: null };
