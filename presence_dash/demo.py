@@ -138,6 +138,12 @@ def start_demo(
     )
     glance_servers = glance_sim.serve(glance, presence_servers=2, start=lambda s: s.start(spawn))
     glance.start_demo(list(GLANCE_GROUPS), interval_s=1.0)  # visitors come and go
+    # So a demo user can see what a visitor received after a click on Co-browse.
+    logging.getLogger(__name__).info(
+        "demo: Glance simulator on %s; signals visitors received: %s/_sim/signals",
+        glance_servers.url,
+        glance_servers.url,
+    )
     raw = {
         "server": {
             "host": host,
