@@ -19,8 +19,16 @@ export class StartDialog {
     this.type = dialog.querySelector("#sm-type");
     this.key = null;
     this.busy = false;
+    this.who = null;
 
     this.type.addEventListener("change", () => this.showPrefsForType());
+    // "Person" as the record: the person the dialog was opened for is the obvious one.
+    dialog.querySelector("#sm-table").addEventListener("change", (event) => {
+      const record = dialog.querySelector("#sm-record");
+      if (event.target.value === "sys_user" && !record.value && this.who && this.who.personId) {
+        record.value = this.who.name;
+      }
+    });
     // A changed form is a different request: it gets its own idempotency key. An unchanged
     // form submitted again (a double click, a retry after an error) keeps the key.
     this.form.addEventListener("input", () => {
@@ -37,14 +45,16 @@ export class StartDialog {
     }
   }
 
-  /** Open for a person: `person` is {id, name} from their card. */
-  open(person) {
+  /** Open for someone: {personId (null for a web-site visitor), name, type (the default)}. */
+  open(who) {
     this.form.reset();
     this.form.hidden = false;
     this.result.hidden = true;
     this.showError("");
-    this.dialog.querySelector("#sm-person-id").value = person.id;
-    this.dialog.querySelector("#sm-person-name").textContent = person.name;
+    this.who = who;
+    this.dialog.querySelector("#sm-person-id").value = who.personId || "";
+    this.dialog.querySelector("#sm-person-name").textContent = who.name;
+    if (who.type) this.type.value = who.type;
     this.showPrefsForType();
     this.key = newIdempotencyKey();
     this.dialog.showModal();
@@ -64,6 +74,7 @@ export class StartDialog {
       if (applies) shown += 1;
     }
     this.dialog.querySelector("#sm-no-prefs").hidden = shown > 0;
+    this.dialog.querySelector("#sm-label").placeholder = `Remote ${type} session for …`;
   }
 
   body() {

@@ -17,18 +17,42 @@ function initialState() {
   }
 }
 
-/** Cards are rendered by the template and by render.js; give each one its button. */
+/** Where the button goes: person cards (rendered by the template and by render.js) and the
+ * rows of the Glance visitors panel, when it is on the page. */
+const TARGETS = [
+  {
+    card: ".person[data-person-id]",
+    slot: ".person-body",
+    who: (card) => ({ personId: card.dataset.personId, name: card.dataset.name, type: "support" }),
+  },
+  {
+    card: ".visitor[data-visitor-id]",
+    slot: ".visitor-actions",
+    who: (card) => ({ personId: null, name: `visitor ${card.dataset.visitorId}`, type: "cobrowse" }),
+  },
+];
+
 function addStartButtons(root) {
-  for (const card of root.querySelectorAll(".person[data-person-id]")) {
-    const body = card.querySelector(".person-body");
-    if (!body || body.querySelector(".sm-start")) continue;
-    const start = document.createElement("button");
-    start.type = "button";
-    start.className = "sm-start needs-agent";
-    start.textContent = "Start ScreenMeet";
-    start.setAttribute("aria-label", `Start ScreenMeet with ${card.dataset.name}`);
-    body.append(start);
+  for (const target of TARGETS) {
+    for (const card of root.querySelectorAll(target.card)) {
+      const slot = card.querySelector(target.slot);
+      if (!slot || slot.querySelector(".sm-start")) continue;
+      const start = document.createElement("button");
+      start.type = "button";
+      start.className = "sm-start needs-agent";
+      start.textContent = "Start ScreenMeet";
+      start.setAttribute("aria-label", `Start ScreenMeet with ${target.who(card).name}`);
+      slot.append(start);
+    }
   }
+}
+
+function targetOf(button) {
+  for (const target of TARGETS) {
+    const card = button.closest(target.card);
+    if (card) return target.who(card);
+  }
+  return null;
 }
 
 export function initScreenMeet({ socket }) {
@@ -48,19 +72,20 @@ export function initScreenMeet({ socket }) {
     config: state,
     onStarted: (session) => panel && panel.apply({ action: "created", session }),
   });
-  const people = document.getElementById("people");
-  addStartButtons(people);
-  // Only added elements can be new cards; text updates (every second) are skipped cheaply.
-  new MutationObserver((records) => {
-    if (records.some((r) => [...r.addedNodes].some((n) => n.nodeType === 1))) {
-      addStartButtons(people);
-    }
-  }).observe(people, { childList: true, subtree: true });
-  people.addEventListener("click", (event) => {
-    const start = event.target.closest(".sm-start");
-    if (!start) return;
-    const card = start.closest(".person");
-    dialog.open({ id: card.dataset.personId, name: card.dataset.name });
-  });
+  const roots = [document.getElementById("people"), document.getElementById("visitors-list")];
+  for (const root of roots.filter(Boolean)) {
+    addStartButtons(root);
+    // Only added elements can be new cards; text updates (every second) are skipped cheaply.
+    new MutationObserver((records) => {
+      if (records.some((r) => [...r.addedNodes].some((n) => n.nodeType === 1))) {
+        addStartButtons(root);
+      }
+    }).observe(root, { childList: true, subtree: true });
+    root.addEventListener("click", (event) => {
+      const start = event.target.closest(".sm-start");
+      const who = start && targetOf(start);
+      if (who) dialog.open(who);
+    });
+  }
   return { panel, dialog };
 }

@@ -184,3 +184,40 @@ def test_schedule_then_reschedule_and_close_from_the_panel(
     expect(row).to_have_count(0, timeout=10_000)
     assert sim.sessions()[sid]["status"] == "closed"
     expect(page.locator("#sm-empty")).to_be_visible()  # type: ignore[attr-defined]
+
+
+def test_a_web_site_visitor_gets_a_cobrowse_session_from_the_visitors_panel(
+    browser: object,
+    sim: ScreenMeetSimHandle,
+    tmp_path: Path,
+    make_config: Callable[..., Path],
+    dash_server: Callable[..., DashServer],
+) -> None:
+    from glance_helpers import API_KEY, API_KEY_ENV, glance_section, running_glance_sim
+
+    expect = sync_api.expect
+    with running_glance_sim() as glance:
+        glance.arrive("4711", title="Pricing")
+        providers = {"screenmeet": screenmeet_section(sim), "glance": glance_section(glance)}
+        config = make_config(tmp_path, PEOPLE, None, providers=providers)
+        server = dash_server(config, **{SM_PASSWORD_ENV: SM_PASSWORD, API_KEY_ENV: API_KEY})
+        context = browser.new_context()  # type: ignore[attr-defined]
+        try:
+            page = context.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(server.url + "/")
+            visitor = page.locator('.visitor[data-visitor-id="4711"]')
+            visitor.locator(".sm-start").click(timeout=15_000)
+            dialog = page.locator("#sm-dialog")
+            expect(dialog.locator("#sm-person-name")).to_have_text("visitor 4711")
+            expect(dialog.locator("#sm-type")).to_have_value("cobrowse")
+            dialog.locator("#sm-record").fill("INC0000042")
+            dialog.locator("#sm-submit").click()
+            expect(dialog.locator("#sm-result")).to_be_visible(timeout=10_000)
+            (vendor,) = sim.sessions().values()
+            assert vendor["type"] == "cobrowse"
+            expect(dialog.locator("#sm-user-url")).to_have_value(vendor["urls"]["user"])
+            assert not errors, errors
+        finally:
+            context.close()
