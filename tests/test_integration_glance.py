@@ -6,6 +6,7 @@ sent), and token renewal behind a user's click."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -290,3 +291,20 @@ def test_without_glance_the_list_is_empty_and_actions_are_503(
     response = _post(server, "/api/visitors/v-ada/cobrowse")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "glance_disabled"
+
+
+def test_a_double_submit_while_the_first_is_still_sending_is_not_sent_twice(
+    dash: Callable[..., DashServer], glance_sim: GlanceSimHandle
+) -> None:
+    glance_sim.arrive("v-ada")
+    server = dash(poll_seconds=30)
+    glance_sim.sim.faults.append({"kind": "slow", "delay_s": 1.5})  # the next call stalls
+    headers = {"Idempotency-Key": "click-777777"}
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(_post, server, "/api/visitors/v-ada/cobrowse", None, **headers)
+        wait_for(lambda: glance_sim.requests_log("findvisitor"), 5, what="the first findvisitor")
+        second = _post(server, "/api/visitors/v-ada/cobrowse", None, **headers)
+        assert second.status_code == 409
+        assert second.json()["error"]["code"] == "request_in_progress"
+        assert first.result().status_code == 200
+    assert len(glance_sim.signals()) == 1

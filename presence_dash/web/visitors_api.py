@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +92,7 @@ def list_visitors() -> ResponseReturnValue:
 def cobrowse(visitor_id: str) -> ResponseReturnValue:
     body = request.get_json(silent=True) if request.content_length else {}
     group = body.get("group_id") if isinstance(body, dict) else None
-    return _act("cobrowse", visitor_id, group, lambda: cobrowse_message())
+    return _act("cobrowse", visitor_id, group, cobrowse_message)
 
 
 @bp.post("/<visitor_id>/signal")
@@ -102,7 +102,9 @@ def signal(visitor_id: str) -> ResponseReturnValue:
     return _act("signal", visitor_id, group, lambda: parse_signal(body))
 
 
-def _act(action: str, visitor_id: str, group_value: Any, message: Any) -> ResponseReturnValue:
+def _act(
+    action: str, visitor_id: str, group_value: Any, message: Callable[[], SignalMessage]
+) -> ResponseReturnValue:
     feature = _feature()
     source = feature.source
     if source is None:
@@ -113,7 +115,7 @@ def _act(action: str, visitor_id: str, group_value: Any, message: Any) -> Respon
             raise InvalidAction(
                 "bad_visitor_id", "visitor ids are 1-62 of A-Z a-z 0-9 - _ ~ (Glance's rule)"
             )
-        msg: SignalMessage = message()
+        msg = message()
         group_id = parse_group_id(
             group_value or request.args.get("group_id"), source.visitors.group_ids
         )
@@ -127,7 +129,12 @@ def _act(action: str, visitor_id: str, group_value: Any, message: Any) -> Respon
                 return jsonify(replay.body), replay.status, {"Idempotent-Replayed": "true"}
     except InvalidAction as exc:
         return error_response(exc.status, exc.code, str(exc))
-    status, body = _send(source, visitor_id, group_id, msg)
+    try:
+        status, body = _send(source, visitor_id, group_id, msg)
+    except Exception:
+        if key is not None:
+            feature.idempotency.abandon(key)  # a bug, not an answer: let a retry try again
+        raise
     if key is not None:
         if status == 502:  # nothing (or nothing known) reached the visitor: a retry may send
             feature.idempotency.abandon(key)
