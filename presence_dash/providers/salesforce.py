@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 SIGNATURE_HEADER = "X-Presence-Signature"
 MAX_PAGES = 1000  # a runaway nextRecordsUrl chain must end
 LIMIT_BACKOFF_S = 900.0  # daily API limit used up: polling harder will not help
+USAGE_WARNING = 0.9  # share of the org's daily API requests that calls for a human
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,7 @@ class SalesforceProvider(PollingProvider):
         ours = self.clock()
         server_now = _date_header(response) or ours
         self._server_offset = server_now - ours
+        self.health_warning = _usage_warning(response)
         records: list[Any] = []
         for _ in range(MAX_PAGES):
             body = _json(response)
@@ -356,6 +359,18 @@ def _sf_error(response: requests.Response) -> tuple[str, str]:
     if isinstance(first, dict):
         return str(first.get("errorCode", "")), str(first.get("message", ""))[:200]
     return "", ""
+
+
+def _usage_warning(response: requests.Response) -> str | None:
+    """`Sforce-Limit-Info: api-usage=N/M`: the whole org shares M requests a day, so running
+    short is worth a warning before REQUEST_LIMIT_EXCEEDED stops every integration."""
+    match = re.search(r"api-usage=(\d+)/(\d+)", response.headers.get("Sforce-Limit-Info", ""))
+    if not match:
+        return None
+    used, limit = int(match[1]), int(match[2])
+    if limit and used >= USAGE_WARNING * limit:
+        return f"Salesforce API usage {used}/{limit} today: the org is close to its daily limit"
+    return None
 
 
 def _date_header(response: requests.Response) -> datetime | None:

@@ -377,6 +377,20 @@ def test_failures_degrade_with_a_clear_error_and_keep_the_last_state(
         assert delay >= 900
 
 
+def test_api_usage_near_the_daily_limit_is_a_warning(rig: Rig) -> None:
+    board, runner = rig.runner(rig.provider())
+    rig.sim.settings(api_limit=100, api_usage=10)
+    runner.poll_once()
+    assert board.health()["salesforce"].state is ProviderState.OK
+    rig.sim.settings(api_usage=89)  # this poll makes it 90/100
+    runner.poll_once()
+    health = board.health()["salesforce"]
+    assert health.state is ProviderState.DEGRADED
+    assert health.error == (
+        "Salesforce API usage 90/100 today: the org is close to its daily limit"
+    )
+
+
 def test_request_limit_exceeded_is_an_update_failure_with_a_long_retry(rig: Rig) -> None:
     provider = rig.provider()
     rig.sim.settings(api_limit=0)
