@@ -52,15 +52,13 @@ PREF_LABELS = {
 
 @bp.app_context_processor
 def _screenmeet_for_templates() -> dict[str, Any]:
-    """`screenmeet_view()` for the agent page's first paint; a function, so pages that do
-    not show sessions (the wall, sign-in) never query them."""
+    """`screenmeet_view()` for the agent page: whether ScreenMeet is on and the options per
+    type. The sessions themselves are not in the page: the panel reads them from the API, so
+    the one access rule for `list_sessions` also decides who sees PINs and customer links."""
 
     def view() -> dict[str, Any]:
-        svc = service()
-        now = svc.clock()
         return {
-            "enabled": svc.enabled,
-            "sessions": [session_json(s, now) for s in svc.list(include_closed=False)],
+            "enabled": service().enabled,
             "types": [t.value for t in SessionType],
             "prefs": {
                 name: {"label": PREF_LABELS[name], "types": sorted(t.value for t in types)}

@@ -13,7 +13,8 @@ import {
   rescheduleSession,
 } from "./screenmeet-api.js";
 
-const CONFIRM_MS = 4000;
+// What a row shows: a row is rebuilt only when one of these changed.
+const SHOWN = ["label", "status", "type", "parent_object_display_name", "start_time", "pin", "created_by"];
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -29,26 +30,33 @@ function button(className, text) {
 }
 
 export class SessionsPanel {
-  constructor({ root, sessions }) {
+  constructor({ root }) {
     this.root = root;
     this.list = root.querySelector("#sm-sessions");
     this.count = root.querySelector("#sm-panel-count");
     this.empty = root.querySelector("#sm-empty");
     this.sessions = new Map();
-    this.replace(sessions);
+    this.loaded = false;
   }
 
   replace(sessions) {
     this.sessions = new Map(sessions.filter((s) => s.status !== "closed").map((s) => [s.id, s]));
+    this.loaded = true;
     this.render();
   }
 
+  /** The list comes from the API, whose access rule decides who may see it. */
   async refetch() {
     try {
       const { sessions } = await listSessions();
       this.replace(sessions);
     } catch (err) {
-      console.warn("presence-dash: cannot refresh ScreenMeet sessions", err);
+      if (!this.loaded) {
+        this.empty.textContent =
+          err.status === 401 || err.status === 403
+            ? "Sign in as an agent to see sessions."
+            : `Sessions unavailable: ${err.message}`;
+      }
     }
   }
 
@@ -73,7 +81,7 @@ export class SessionsPanel {
     const items = [...this.sessions.values()]
       .sort((a, b) => (b.created_at || "").localeCompare(a.created_at || ""))
       .map((s) => {
-        const sig = JSON.stringify(s);
+        const sig = JSON.stringify(SHOWN.map((key) => s[key]));
         const old = this.rows && this.rows.get(s.id);
         const node = old && old.sig === sig ? old.node : this.item(s);
         rows.set(s.id, { sig, node });
@@ -86,6 +94,7 @@ export class SessionsPanel {
       this.list.replaceChildren(...items);
     }
     this.count.textContent = `${items.length} open`;
+    this.empty.textContent = "No open sessions.";
     this.empty.hidden = items.length > 0;
   }
 
@@ -149,15 +158,21 @@ export class SessionsPanel {
     input.focus();
   }
 
-  /** Closing ends the session for everyone in it: the first click asks, the second acts. */
+  /** Closing ends the session for everyone in it: the first click asks, the second acts;
+   * moving away from the button withdraws the question. */
   async close(node, s, error) {
     if (node.dataset.confirming !== "true") {
       node.dataset.confirming = "true";
       node.textContent = "Confirm close";
-      setTimeout(() => {
-        node.dataset.confirming = "false";
-        node.textContent = "Close";
-      }, CONFIRM_MS);
+      node.focus();
+      node.addEventListener(
+        "blur",
+        () => {
+          node.dataset.confirming = "false";
+          node.textContent = "Close";
+        },
+        { once: true },
+      );
       return;
     }
     node.disabled = true;

@@ -59,13 +59,14 @@ export function initScreenMeet({ socket }) {
   const state = initialState();
   if (!state) return null;
   const panelRoot = document.getElementById("sm-panel");
-  const panel = panelRoot ? new SessionsPanel({ root: panelRoot, sessions: state.sessions }) : null;
+  const panel = panelRoot ? new SessionsPanel({ root: panelRoot }) : null;
+  if (panel) panel.refetch();
   const dialogNode = document.getElementById("sm-dialog");
   if (socket && panel) {
     socket.on("screenmeet", (event) => panel.onEvent(event));
     socket.on("connect", () => panel.refetch());
   }
-  if (!state.enabled || !dialogNode) return { panel, dialog: null };
+  if (!dialogNode) return { panel, dialog: null };
 
   const dialog = new StartDialog({
     dialog: dialogNode,
