@@ -137,7 +137,9 @@ def _hook_app(holder: dict[str, Any]) -> Flask:
 @pytest.fixture
 def rig() -> Iterator[Rig]:
     holder: dict[str, Any] = {}
-    server = SimulatorServer(_hook_app(holder)).start()
+    server = SimulatorServer(_hook_app(holder))
+    # serve_forever's default 0.5 s shutdown poll would add half a second to every teardown
+    threading.Thread(target=server.server.serve_forever, args=(0.02,), daemon=True).start()
     sim = SalesforceSim(
         client_id=SF_CLIENT_ID,
         client_secret=SF_CLIENT_SECRET,
