@@ -6,6 +6,7 @@ server process."""
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 import socketio
+import sqlalchemy as sa
 from helpers import DashServer, wait_for
 from screenmeet_helpers import (
     SM_PASSWORD,
@@ -26,6 +28,7 @@ from screenmeet_helpers import (
     start_screenmeet_sim,
 )
 
+PG_URL = os.environ.get("PRESENCE_DASH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PEOPLE = [{"id": "ada", "name": "Ada", "team": "Service Desk"}]
 API = "/api/screenmeet/sessions"
 BODY = {
@@ -56,9 +59,9 @@ def start_dash(
     """Factory: the dashboard with ScreenMeet pointed at `sim`; every start uses the same
     config file and database, so a second start is a restart."""
 
-    def start(screenmeet: bool = True) -> DashServer:
+    def start(screenmeet: bool = True, **server: Any) -> DashServer:
         providers = {"screenmeet": screenmeet_section(sim)} if screenmeet else {}
-        config = make_config(tmp_path, PEOPLE, None, providers=providers)
+        config = make_config(tmp_path, PEOPLE, None, providers=providers, **server)
         return dash_server(config, **{SM_PASSWORD_ENV: SM_PASSWORD})
 
     return start
@@ -188,17 +191,41 @@ def test_a_double_submit_with_one_idempotency_key_makes_one_session(
     assert len(sim.sessions()) == 2
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """`[server] database` for the dashboard: SQLite in tmp_path, or a fresh schema on the
+    machine's PostgreSQL (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield {"database": f"sqlite:///{tmp_path / 'dash.db'}"}
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    except sa.exc.OperationalError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    try:
+        yield {"database": f"{PG_URL}?options=-csearch_path%3D{schema}"}
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
 def test_sessions_and_idempotency_keys_survive_a_restart(
-    sim: ScreenMeetSimHandle, start_dash: Callable[..., DashServer]
+    sim: ScreenMeetSimHandle, start_dash: Callable[..., DashServer], database: dict[str, str]
 ) -> None:
-    first = start_dash()
+    first = start_dash(**database)
     key = str(uuid.uuid4())
     now_id = _post(first, BODY, key).json()["id"]
     later_id = _post(first, {**BODY, "start_time": in_minutes(60)}).json()["id"]
     before = _list(first)
     first.stop()
 
-    second = start_dash()
+    second = start_dash(**database)
     assert _list(second) == before
     replay = _post(second, BODY, key)  # a retry that crosses the restart
     assert replay.status_code == 201 and replay.json()["id"] == now_id

@@ -26,7 +26,8 @@ bp = Blueprint("screenmeet", __name__, url_prefix="/api/screenmeet")
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 128
-WAIT_FOR_TWIN_S = 30.0  # longer than a vendor call can take (timeout_seconds <= 300 is rare)
+# How long a repeat waits for its twin's vendor call; past it the repeat answers 409.
+WAIT_FOR_TWIN_S = 30.0
 
 
 def service() -> ScreenMeetService:
