@@ -29,6 +29,8 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 import requests
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as defused_et
 from flask import Flask, Response, jsonify, request
 
 log = logging.getLogger(__name__)
@@ -705,8 +707,9 @@ def _xml_body(required: bool) -> ET.Element | None:
             raise PwsError(102)
         return None
     try:
-        return ET.fromstring(data)
-    except ET.ParseError:
+        # Whatever reaches the simulator's port is untrusted too: entity expansion refused.
+        return defused_et.fromstring(data)
+    except (ET.ParseError, DefusedXmlException):
         raise PwsError(102) from None
 
 
