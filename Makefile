@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test test-fast lint format bench screenshot clean
+.PHONY: install run test test-fast lint audit format bench screenshot clean
 
 install: $(STAMP)
 
@@ -20,6 +20,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit -q -r presence_dash -ll
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-fast: install
@@ -28,6 +29,12 @@ test-fast: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# Static security checks (bandit, medium severity and up) and known-vulnerable dependencies
+# (pip-audit; needs the PyPI/OSV vulnerability service, see scripts/audit_dependencies.sh).
+audit: install
+	$(BIN)/bandit -q -r presence_dash -ll
+	bash scripts/audit_dependencies.sh $(BIN)
 
 format: install
 	$(BIN)/ruff format .

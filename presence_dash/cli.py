@@ -51,6 +51,13 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate a config file")
     check.add_argument("file")
     server_flags(sub.add_parser("worker", help="providers only, for several web nodes"))
+    hashing = sub.add_parser(
+        "hash-password",
+        help="print a password hash for [[auth.users]] (reads the password from stdin)",
+    )
+    hashing.add_argument(
+        "--password-env", help="read the password from this environment variable instead"
+    )
     sim = sub.add_parser("simulate", help="run one vendor simulator alone")
     sim.add_argument("provider", choices=SIMULATORS)
     sim.add_argument("--host", default="127.0.0.1")
@@ -112,6 +119,8 @@ def run(argv: Sequence[str]) -> int:
             return 0
         if ns.command == "simulate":
             return _simulate(ns)
+        if ns.command == "hash-password":
+            return _hash_password(ns)
         if ns.command == "worker":
             raise UsageError(
                 "worker: running providers apart from the web nodes needs "
@@ -283,4 +292,27 @@ def _simulate_glance(ns: argparse.Namespace) -> int:
         servers.balancer.serve_forever()
     finally:
         servers.shutdown()
+    return 0
+
+
+def _hash_password(ns: argparse.Namespace) -> int:
+    """The password never goes on the command line (it would sit in shell history and in
+    `ps`): from stdin (a prompt on a terminal) or a named environment variable."""
+    from .auth.passwords import MAX_PASSWORD_CHARS, hash_password
+
+    if ns.password_env:
+        password = os.environ.get(ns.password_env, "")
+    elif sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise UsageError("hash-password: the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        raise UsageError("hash-password: use at least 8 characters")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise UsageError(f"hash-password: at most {MAX_PASSWORD_CHARS} characters")
+    print(hash_password(password))
     return 0

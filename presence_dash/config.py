@@ -8,6 +8,8 @@ named by `*_env` keys, resolved here so nothing reads `os.environ` later.
 from __future__ import annotations
 
 import csv
+import ipaddress
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -252,11 +254,74 @@ class ProvidersConfig(_Section):
     screenmeet: ScreenMeetConfig | None = None
 
 
+RoleName = Literal["viewer", "agent", "admin"]
+UserName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")]
+
+
+class LocalUser(_Section):
+    username: UserName
+    # Made by `presence-dash hash-password` (werkzeug: scrypt or pbkdf2), never a password.
+    password_hash: Annotated[str, StringConstraints(pattern=r"^(scrypt|pbkdf2):\S+\$\S+\$\S+$")]
+    role: RoleName = "agent"
+
+
+class AuthConfig(_Section):
+    """Sign-in (docs/security.md). `none` is for the demo and loopback hosts only."""
+
+    mode: Literal["none", "local", "header"] = "none"
+    users: list[LocalUser] = []
+    users_file: str | None = None  # TOML with [[users]], merged into `users`
+    # header mode: a reverse proxy that has signed the user in says who and which groups.
+    user_header: str = "X-Remote-User"
+    groups_header: str = "X-Remote-Groups"
+    trusted_proxies: list[str] = []  # addresses or CIDR networks the headers may come from
+    group_roles: dict[str, RoleName] = {}
+    default_role: RoleName | None = None  # header mode: role when no group matches
+    # What someone who has not signed in may do (local/header): nothing, or watch.
+    anonymous_role: Literal["viewer"] | None = None
+    session_minutes: int = Field(12 * 60, ge=5, le=60 * 24 * 90)
+    secure_cookies: bool | None = None  # None: Secure unless the server is on loopback
+    audit_retention_days: int = Field(365, ge=1, le=36_500)
+    login_rate_limit: str = "10 per minute"
+    action_rate_limit: str = "60 per minute"
+    failed_logins_before_lockout: int = Field(5, ge=1, le=1000)
+    lockout_minutes: float = Field(15, gt=0, le=24 * 60)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+    @field_validator("login_rate_limit", "action_rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+ per (second|minute|hour|day)", value):
+            raise ValueError('expected "<N> per second|minute|hour|day"')
+        return value
+
+    @model_validator(mode="after")
+    def _mode_has_its_keys(self) -> AuthConfig:
+        if self.mode == "header" and not self.trusted_proxies:
+            raise ValueError("header mode needs trusted_proxies (where the proxy connects from)")
+        if self.mode == "local" and not self.users:
+            raise ValueError("local mode needs users (or users_file)")
+        names = [u.username.casefold() for u in self.users]
+        if len(names) != len(set(names)):
+            raise ValueError("a username is listed twice")
+        return self
+
+
 class AppConfig(_Section):
     server: ServerConfig = ServerConfig()
     people: list[PersonConfig] = []
     directory: DirectoryConfig = DirectoryConfig()
     providers: ProvidersConfig = ProvidersConfig()
+    auth: AuthConfig = AuthConfig()
 
     def duplicate_person(self) -> str | None:
         """`people[i].id: ...` for the first id used twice, else None."""
@@ -299,9 +364,9 @@ class Settings:
             server = ServerConfig.model_validate({**self.config.server.model_dump(), **changes})
         except ValidationError as exc:
             raise ConfigError("server." + _first_error(exc)) from None
-        return Settings(
-            self.config.model_copy(update={"server": server}), self._secrets, demo=self.demo
-        )
+        config = self.config.model_copy(update={"server": server})
+        _check_open_host(config)
+        return Settings(config, self._secrets, demo=self.demo)
 
 
 def load_settings(path: str | Path, environ: Mapping[str, str]) -> Settings:
@@ -329,6 +394,9 @@ def settings_from_dict(
     csv_people = _csv_people(raw.get("directory"), base_dir)
     if csv_people:
         raw["people"] = [*raw.get("people", []), *csv_people]
+    auth = raw.get("auth")
+    if isinstance(auth, Mapping) and auth.get("users_file"):
+        raw["auth"] = {**auth, "users": [*auth.get("users", []), *_file_users(auth, base_dir)]}
     providers = raw.get("providers")
     if isinstance(providers, Mapping):
         for name in PLANNED_PROVIDERS:
@@ -344,6 +412,7 @@ def settings_from_dict(
     duplicate = config.duplicate_person()
     if duplicate:
         raise ConfigError(duplicate)
+    _check_open_host(config)
     return Settings(config, _resolve_secrets(raw, environ), demo=demo)
 
 
@@ -415,3 +484,35 @@ def _csv_people(directory: Any, base_dir: Path) -> list[dict[str, str]]:
         raise ConfigError(f"directory.csv: cannot read {path} ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
         raise ConfigError(f"directory.csv: {path} is not UTF-8 ({exc.reason})") from None
+
+
+def _file_users(auth: Mapping[str, Any], base_dir: Path) -> list[Any]:
+    path = base_dir / str(auth["users_file"])
+    try:
+        users = tomllib.loads(path.read_text(encoding="utf-8")).get("users", [])
+    except OSError as exc:
+        raise ConfigError(f"auth.users_file: cannot read {path} ({exc.strerror})") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"auth.users_file: {path} is not valid TOML ({exc})") from None
+    if not isinstance(users, list):
+        raise ConfigError(f"auth.users_file: {path}: expected [[users]] tables")
+    return users
+
+
+def _check_open_host(config: AppConfig) -> None:
+    """Without sign-in everyone is an admin: only acceptable when only this machine can
+    connect."""
+    if config.auth.mode == "none" and not is_loopback(config.server.host):
+        raise ConfigError(
+            f"auth.mode: 'none' (no sign-in) is only allowed on a loopback host, not on "
+            f'{config.server.host!r}; set [auth] mode = "local" or "header"'
+        )
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -91,6 +91,24 @@ def demo_people() -> list[dict[str, str]]:
     return people
 
 
+def demo_auth() -> dict[str, Any]:
+    """Sign-in as a real deployment has it, with one account per role whose password the
+    sign-in page shows ("demo"); the wall needs no sign-in."""
+    from .auth.passwords import hash_password
+    from .web.auth_routes import DEMO_PASSWORD
+
+    demo_hash = hash_password(DEMO_PASSWORD)
+    return {
+        "mode": "local",
+        "users": [
+            {"username": role, "password_hash": demo_hash, "role": role}
+            for role in ("viewer", "agent", "admin")
+        ],
+        "anonymous_role": "viewer",
+        "secure_cookies": False,  # the demo is plain HTTP
+    }
+
+
 def start_demo(
     host: str,
     port: int,
@@ -151,6 +169,7 @@ def start_demo(
             "async_mode": async_mode,
             "database": "sqlite:///presence-dash-demo.db",
         },
+        "auth": demo_auth(),
         "people": people,
         "providers": {
             "servicenow": {

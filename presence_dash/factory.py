@@ -14,6 +14,8 @@ from typing import Any
 from flask import Flask
 from flask_socketio import SocketIO
 
+from .auth.gate import install_auth
+from .auth.sweeper import AuthSweeper
 from .board import PresenceBoard
 from .config import Settings
 from .db import engine_for
@@ -27,7 +29,7 @@ from .runner import ProviderRunner, stale_after
 from .screenmeet import build_service as build_screenmeet
 from .sockets import register_socket_handlers
 from .timefmt import utc_now
-from .web import api, health, hooks, pages, visitors_api
+from .web import api, auth_routes, health, hooks, pages, visitors_api
 from .web import screenmeet as screenmeet_web
 from .web.errors import register_error_handlers
 from .web.headers import register_security_headers
@@ -157,6 +159,10 @@ def create_app(
     app.extensions["screenmeet"] = build_screenmeet(settings, engine, clock, socketio)
     runtime.services.append(app.extensions["screenmeet"])
 
+    # The gate's before_request runs first: nothing below is reachable without its say.
+    auth = install_auth(app, settings, engine, clock)
+    runtime.services.append(AuthSweeper(auth, socketio))
+    app.register_blueprint(auth_routes.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(health.bp)
@@ -164,7 +170,7 @@ def create_app(
     app.register_blueprint(screenmeet_web.bp)
     register_error_handlers(app)
     register_security_headers(app)
-    register_socket_handlers(socketio, hub, metrics)
+    register_socket_handlers(socketio, hub, metrics, auth)
     visitor_push = visitors_api.install(
         app, socketio, providers, settings.server.push_interval_ms / 1000
     )

@@ -17,12 +17,15 @@ from flask_socketio import SocketIO
 from .board import Batch, PresenceBoard
 from .metrics import Metrics
 from .providers.base import Clock
-from .serialize import person_json, providers_json, snapshot_json
+from .serialize import person_json, providers_json, snapshot_json, without_error_details
 from .timefmt import iso_z
 
 log = logging.getLogger(__name__)
 
 STALENESS_CHECK_S = 1.0
+# Socket.IO rooms by what a client may see of provider health (auth/policy.py).
+DETAILS_ROOM = "provider-details"
+SUMMARY_ROOM = "provider-summary"
 
 
 class PushHub:
@@ -85,19 +88,24 @@ class PushHub:
             self.on_batch(batch)
         health = self.board.take_health_change()
         if health is not None:
-            self.socketio.emit("providers", providers_json(health))
+            body = providers_json(health)
+            self.socketio.emit("providers", body, to=DETAILS_ROOM)
+            self.socketio.emit("providers", without_error_details(body), to=SUMMARY_ROOM)
             for name, h in health.items():
                 for state in ("ok", "degraded", "down", "disabled"):
                     self.metrics.provider_up.labels(name, state).set(h.state.value == state)
 
-    def snapshot_payload(self) -> dict[str, Any]:
+    def snapshot_payload(self, details: bool = True) -> dict[str, Any]:
         """The snapshot body; rebuilt only when the board changed, because hundreds of
         browsers reconnecting at once (a server restart) would otherwise each cost a full
-        rebuild."""
+        rebuild. `details=False`: provider errors left out (non-admins)."""
         # Keyed on seq too: a publish moves seq without changing what people show.
         version = (self.board.version, self.board.seq)
         cached = self._snapshot_cache
         if cached is None or cached[0] != version:
             cached = (version, snapshot_json(self.board.snapshot(), self.clock()))
             self._snapshot_cache = cached
-        return {**cached[1], "server_time": iso_z(self.clock())}
+        body = {**cached[1], "server_time": iso_z(self.clock())}
+        if not details:
+            body["providers"] = without_error_details(body["providers"])
+        return body

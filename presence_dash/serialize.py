@@ -42,6 +42,12 @@ def providers_json(health: dict[str, ProviderHealth]) -> dict[str, Any]:
     return {name: provider_json(h) for name, h in sorted(health.items())}
 
 
+def without_error_details(providers: dict[str, Any]) -> dict[str, Any]:
+    """PROVIDER objects for non-admins: the state stays, the vendor's error text (host
+    names, account names, vendor messages) is for admins only."""
+    return {name: {**body, "error": None} for name, body in providers.items()}
+
+
 def snapshot_json(snapshot: Snapshot, now: datetime) -> dict[str, Any]:
     return {
         "seq": snapshot.seq,

@@ -1,41 +1,59 @@
-"""Socket.IO event handlers: snapshot on connect, resync by seq."""
+"""Socket.IO event handlers: snapshot on connect, resync by seq. The auth gate decides who
+may connect and send each event (auth/policy.py SOCKET_EVENTS)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import request
-from flask_socketio import SocketIO, emit
+from flask_socketio import SocketIO, emit, join_room
 
-from .hub import PushHub
+from .hub import DETAILS_ROOM, SUMMARY_ROOM, PushHub
 from .metrics import Metrics
 from .serialize import person_json
+
+if TYPE_CHECKING:
+    from .auth.gate import AuthRuntime
 
 log = logging.getLogger(__name__)
 
 
-def register_socket_handlers(socketio: SocketIO, hub: PushHub, metrics: Metrics) -> None:
+def register_socket_handlers(
+    socketio: SocketIO, hub: PushHub, metrics: Metrics, gate: AuthRuntime | None = None
+) -> None:
+    def _details(sid: str) -> bool:
+        return gate is None or gate.sees_details(sid)
+
     def on_connect(auth: Any = None) -> None:
+        if gate is not None and not gate.socket_connect(request.sid):  # type: ignore[attr-defined]
+            raise ConnectionRefusedError("sign in first (or use a valid wall link)")
         metrics.clients.inc()
-        emit("snapshot", hub.snapshot_payload())
+        details = _details(request.sid)  # type: ignore[attr-defined]
+        join_room(DETAILS_ROOM if details else SUMMARY_ROOM)
+        emit("snapshot", hub.snapshot_payload(details))
 
     def on_disconnect(reason: Any = None) -> None:
+        if gate is not None:
+            gate.socket_gone(request.sid)  # type: ignore[attr-defined]
         metrics.clients.dec()
 
     def on_resync(message: Any = None) -> None:
+        if gate is not None and not gate.socket_allowed(request.sid, "resync"):  # type: ignore[attr-defined]
+            emit("error", {"code": "forbidden", "message": "not allowed"})
+            return
         seq = message.get("seq") if isinstance(message, dict) else None
         if not isinstance(seq, int) or isinstance(seq, bool):
             metrics.bad_messages.labels("resync").inc()
             log.warning("resync from %s without an integer seq: %.100r", request.sid, message)
             emit("error", {"code": "bad_resync", "message": 'resync needs {"seq": <int>}'})
-            emit("snapshot", hub.snapshot_payload())
+            emit("snapshot", hub.snapshot_payload(_details(request.sid)))
             metrics.resyncs.labels("snapshot").inc()
             return
         changes = hub.board.changes_since(seq)
         if changes is None:
             metrics.resyncs.labels("snapshot").inc()
-            emit("snapshot", hub.snapshot_payload())
+            emit("snapshot", hub.snapshot_payload(_details(request.sid)))
             return
         current, views = changes
         metrics.resyncs.labels("diff").inc()

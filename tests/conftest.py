@@ -3,11 +3,14 @@ dashboard as a subprocess started the way users start it)."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from helpers import (
     APP_PY,
     CISCO_APP_PASSWORD,
@@ -31,6 +34,8 @@ from helpers import (
 )
 from helpers import free_port as _free_port
 from helpers import make_config as _make_config
+
+from presence_dash.db import engine_for
 
 
 @pytest.fixture
@@ -107,3 +112,37 @@ def salesforce_sim() -> Iterator[SfSimHandle]:
     handle = start_salesforce_sim()
     yield handle
     handle.close()
+
+
+PG_URL = os.environ.get("PRESENCE_DASH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
+    """An empty database: SQLite on disk, then the machine's PostgreSQL in a fresh schema
+    (dropped afterwards). Without PostgreSQL the second run skips, except under CI=true."""
+    if request.param == "sqlite":
+        engine = engine_for(f"sqlite:///{tmp_path / 'test.db'}")
+        yield engine
+        engine.dispose()
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    except sa.exc.OperationalError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    engine = sa.create_engine(
+        PG_URL.replace("postgresql://", "postgresql+psycopg://"),
+        connect_args={"options": f"-csearch_path={schema}"},
+    )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

@@ -125,8 +125,8 @@ def test_only_referenced_environment_variables_are_kept() -> None:
 
 def test_replace_server_returns_new_settings_and_keeps_the_rest(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, CONTRACT_EXAMPLE), ENV)
-    changed = settings.replace_server(host="0.0.0.0", port=9001, async_mode="threading")
-    assert (changed.server.host, changed.server.port) == ("0.0.0.0", 9001)
+    changed = settings.replace_server(host="127.0.0.2", port=9001, async_mode="threading")
+    assert (changed.server.host, changed.server.port) == ("127.0.0.2", 9001)
     assert changed.server.async_mode == "threading"
     assert changed.server.push_interval_ms == 100
     assert (settings.server.host, settings.server.port) == ("127.0.0.1", 8000)

@@ -104,7 +104,9 @@ def _shows(server: DashServer, pid: str, status: str, detail: str | None) -> boo
 
 
 def _has(data: dict[str, Any], pid: str, status: str, detail: str | None) -> bool:
-    return any((p["id"], p["status"], p["detail"]) == (pid, status, detail) for p in data["changes"])
+    return any(
+        (p["id"], p["status"], p["detail"]) == (pid, status, detail) for p in data["changes"]
+    )
 
 
 def _registration(sim: CiscoSimHandle) -> tuple[list[int], list[int]]:

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from ..history import window
 from ..timefmt import iso_z
 from .errors import error_response
-from .runtime import runtime
+from .runtime import runtime, sees_details
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -17,7 +17,7 @@ MAX_HISTORY_HOURS = 24 * 31
 
 @bp.get("/presence")
 def presence() -> ResponseReturnValue:
-    return jsonify(runtime().hub.snapshot_payload())
+    return jsonify(runtime().hub.snapshot_payload(sees_details()))
 
 
 @bp.get("/people/<person_id>/history")

@@ -7,8 +7,8 @@ from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..model import ProviderState
-from ..serialize import providers_json
-from .runtime import runtime
+from ..serialize import providers_json, without_error_details
+from .runtime import runtime, sees_details
 
 bp = Blueprint("health", __name__)
 
@@ -24,8 +24,9 @@ def readyz() -> ResponseReturnValue:
     database answers."""
     rt = runtime()
     health = rt.board.health()
+    details = sees_details()  # load balancers get states; admins get the vendor's errors
     problems = {
-        name: h.error or h.state.value
+        name: (h.error if details else None) or h.state.value
         for name, h in health.items()
         if h.state is ProviderState.DOWN or h.last_success is None
     }
@@ -34,7 +35,9 @@ def readyz() -> ResponseReturnValue:
         problems["database"] = database
     body = {
         "ready": not problems,
-        "providers": providers_json(health),
+        "providers": providers_json(health)
+        if details
+        else without_error_details(providers_json(health)),
         "database": database or "ok",
         "problems": problems,
     }

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from .runtime import runtime
+from .runtime import runtime, sees_details
 
 bp = Blueprint("pages", __name__)
 
 
 def _render(template: str, title: str) -> str:
     rt = runtime()
-    snapshot = rt.hub.snapshot_payload()
+    snapshot = rt.hub.snapshot_payload(sees_details())
     teams = sorted({p["team"] for p in snapshot["people"]}, key=str.casefold)
     team = request.args.get("team") or None
     return render_template(

@@ -105,6 +105,9 @@ def _render(page: str, team_filter: str | None = None) -> _Scan:
             team_filter=team_filter,
             demo=True,
             title="Presence",
+            csrf_token=lambda: "test-csrf-token",
+            identity=None,
+            auth_mode="none",
         )
     scan = _Scan()
     scan.feed(html)

@@ -1,0 +1,166 @@
+"""The audit log: who did what to what, with which parameters, how it ended, when and from
+where. The app only ever inserts (and deletes rows past the retention period); secrets in
+parameters are redacted before they are stored."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..db import metadata
+
+log = logging.getLogger(__name__)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(256), nullable=False),
+    sa.Column("params", sa.Text, nullable=False),
+    sa.Column("result", sa.String(32), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("client_addr", sa.String(64), nullable=False),
+    sa.Index("ix_audit_log_at", "at"),
+    sa.Index("ix_audit_log_actor", "actor", "at"),
+)
+
+SECRET_KEY = re.compile(r"pass|secret|token|authori[sz]ation|cookie|api[_-]?key|pin", re.I)
+MAX_PARAMS_CHARS = 4000
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    role: str
+    action: str
+    target: str
+    params: Any
+    result: str
+    status: int
+    client_addr: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "actor": self.actor,
+            "role": self.role,
+            "action": self.action,
+            "target": self.target,
+            "params": self.params,
+            "result": self.result,
+            "status": self.status,
+            "client_addr": self.client_addr,
+        }
+
+
+def redact(value: Any) -> Any:
+    """A copy of `value` with every secret-looking key's value replaced."""
+    if isinstance(value, Mapping):
+        return {
+            str(k): "[redacted]" if SECRET_KEY.search(str(k)) else redact(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+class AuditLog:
+    def __init__(self, engine: sa.Engine, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.clock = clock
+
+    def record(
+        self,
+        *,
+        actor: str,
+        role: str,
+        action: str,
+        target: str,
+        params: Any,
+        result: str,
+        status: int,
+        client_addr: str | None,
+    ) -> None:
+        text = json.dumps(redact(params), default=str, sort_keys=True)
+        if len(text) > MAX_PARAMS_CHARS:
+            text = json.dumps({"truncated": text[:MAX_PARAMS_CHARS]})
+        row = {
+            "at": self.clock(),
+            "actor": actor[:128],
+            "role": role[:16],
+            "action": action[:64],
+            "target": target[:256],
+            "params": text,
+            "result": result[:32],
+            "status": status,
+            "client_addr": (client_addr or "")[:64],
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(audit_log.insert().values(**row))
+        except sa.exc.SQLAlchemyError:
+            # The action already happened; the log line keeps the record if the table cannot.
+            log.exception("audit: could not store %s", row)
+
+    def page(
+        self,
+        *,
+        limit: int = 50,
+        before_id: int | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        since: datetime | None = None,
+    ) -> list[AuditEntry]:
+        """Newest first; pass the last id seen as `before_id` for the next page."""
+        query = audit_log.select().order_by(audit_log.c.id.desc()).limit(min(limit, MAX_PAGE))
+        if before_id is not None:
+            query = query.where(audit_log.c.id < before_id)
+        if actor:
+            query = query.where(audit_log.c.actor == actor)
+        if action:
+            query = query.where(audit_log.c.action == action)
+        if since:
+            query = query.where(audit_log.c.at >= since)
+        with self.engine.connect() as conn:
+            return [_entry(r) for r in conn.execute(query)]
+
+    def purge(self, retention_days: int) -> int:
+        cutoff = self.clock() - timedelta(days=retention_days)
+        with self.engine.begin() as conn:
+            return conn.execute(audit_log.delete().where(audit_log.c.at < cutoff)).rowcount
+
+
+def _entry(row: sa.Row) -> AuditEntry:
+    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
+    try:
+        params = json.loads(row.params)
+    except ValueError:
+        params = row.params
+    return AuditEntry(
+        int(row.id),
+        at,
+        row.actor,
+        row.role,
+        row.action,
+        row.target,
+        params,
+        row.result,
+        int(row.status),
+        row.client_addr,
+    )

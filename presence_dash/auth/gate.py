@@ -1,0 +1,369 @@
+"""The gate every HTTP request and Socket.IO connection passes: who is asking, may they,
+is it really from our page (CSRF, cross-site), not too often, and the audit record of
+every action.
+
+Rules come from `policy.py` by endpoint name, so they live in one table; a route without
+a rule is refused (and a test lists it).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Flask, Response, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, UserMixin, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from ..config import AuthConfig, Settings, is_loopback
+from ..web.errors import error_response
+from .audit import AuditLog
+from .header_auth import HeaderAuth, NoRole, SpoofedHeader
+from .identity import NO_SIGN_IN, Identity
+from .kiosk import KioskTokens
+from .local_users import LocalUsers
+from .policy import SOCKET_EVENTS, allows, rule_for_route
+from .rate_limits import RateLimits
+from .roles import Role
+
+log = logging.getLogger(__name__)
+
+STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+KIOSK_SESSION_KEY = "kiosk"
+LOGIN_SESSION_KEY = "login_id"  # a random id per sign-in, shared by that browser's sockets
+# Vendor callbacks authenticate themselves (signatures, subscription ids); browsers never
+# post there, so CSRF and cross-site checks do not apply.
+UNCHECKED_BLUEPRINTS = frozenset({"hooks"})
+# Routes that write their own audit row (with what only they know: the user name tried,
+# the kiosk token's id).
+SELF_AUDITED = frozenset(
+    {"auth.login", "auth.logout", "auth.admin_create_kiosk_token", "auth.admin_revoke_kiosk_token"}
+)
+
+
+class LoginUser(UserMixin):
+    """Flask-Login's view of a local user; the id is the user name."""
+
+    def __init__(self, identity: Identity) -> None:
+        self.identity = identity
+
+    def get_id(self) -> str:
+        return self.identity.name
+
+
+@dataclass
+class AuthRuntime:
+    config: AuthConfig
+    local: LocalUsers
+    header: HeaderAuth | None
+    kiosks: KioskTokens
+    audit: AuditLog
+    limits: RateLimits
+    demo: bool
+    # Socket.IO sid -> who connected (kiosk screens are disconnected when revoked).
+    sockets: dict[str, Identity] = field(default_factory=dict)
+    # Socket.IO sid -> the sign-in it belongs to (signing out disconnects that sign-in's tabs).
+    socket_logins: dict[str, str] = field(default_factory=dict)
+    _warned: set[str] = field(default_factory=set)
+
+    @property
+    def mode(self) -> str:
+        return self.config.mode
+
+    # -- who is asking -----------------------------------------------------------------------
+
+    def identify(self) -> Identity | None:
+        """The identity of the current request (HTTP or Socket.IO handshake). Raises
+        SpoofedHeader / NoRole in header mode."""
+        kiosk = self._kiosk_identity()
+        if kiosk is not None:
+            return kiosk
+        if self.mode == "none":
+            return NO_SIGN_IN
+        if self.mode == "header":
+            assert self.header is not None
+            found = self.header.identify(request.remote_addr, request.headers)
+        else:
+            found = current_user.identity if current_user.is_authenticated else None
+        if found is None and self.config.anonymous_role:
+            return Identity("anonymous", Role.VIEWER, "anonymous")
+        return found
+
+    def _kiosk_identity(self) -> Identity | None:
+        offered = request.args.get("kiosk")
+        if offered is not None:
+            session[KIOSK_SESSION_KEY] = offered
+            session.permanent = True
+        secret = session.get(KIOSK_SESSION_KEY)
+        if not isinstance(secret, str):
+            return None
+        token = self.kiosks.verify(secret)
+        if token is None:
+            session.pop(KIOSK_SESSION_KEY, None)
+            if offered is not None:
+                raise KioskRefused()
+            return None
+        return Identity(f"kiosk:{token.name}", Role.VIEWER, "kiosk", kiosk_id=token.id)
+
+    # -- Socket.IO ---------------------------------------------------------------------------
+
+    def socket_connect(self, sid: str) -> bool:
+        """Called in the handshake's request context: may this client listen?"""
+        try:
+            identity = self.identify()
+        except (SpoofedHeader, NoRole, KioskRefused) as exc:
+            self.warn_once(
+                f"socket:{request.remote_addr}:{type(exc).__name__}", f"socket refused: {exc}"
+            )
+            return False
+        rule = SOCKET_EVENTS["connect"]
+        if identity is None or not allows(rule, identity.role, kiosk=identity.is_kiosk):
+            return False
+        self.sockets[sid] = identity
+        login = session.get(LOGIN_SESSION_KEY)
+        if isinstance(login, str):
+            self.socket_logins[sid] = login
+        return True
+
+    def sees_details(self, sid: str) -> bool:
+        """Provider error details are for admins."""
+        identity = self.sockets.get(sid)
+        return identity is not None and identity.role >= Role.ADMIN and not identity.is_kiosk
+
+    def socket_allowed(self, sid: str, event: str) -> bool:
+        identity = self.sockets.get(sid)
+        rule = SOCKET_EVENTS.get(event)
+        if identity is None or rule is None:
+            return False
+        return allows(rule, identity.role, kiosk=identity.is_kiosk)
+
+    def socket_gone(self, sid: str) -> None:
+        self.sockets.pop(sid, None)
+        self.socket_logins.pop(sid, None)
+
+    def sockets_of_login(self, login: str) -> list[str]:
+        return [sid for sid, key in list(self.socket_logins.items()) if key == login]
+
+    def revoked_kiosk_sockets(self, revoked_id: int | None = None) -> list[str]:
+        """Sids of wall screens whose token is revoked: `revoked_id` right after a revocation
+        here; otherwise asks the database (a revocation on another node)."""
+        kiosk_sids = {sid: i.kiosk_id for sid, i in list(self.sockets.items()) if i.kiosk_id}
+        if revoked_id is not None:
+            return [sid for sid, kid in kiosk_sids.items() if kid == revoked_id]
+        active = self.kiosks.active_ids({kid for kid in kiosk_sids.values() if kid})
+        return [sid for sid, kid in kiosk_sids.items() if kid not in active]
+
+    def warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning("auth: %s", message)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def record(
+        self, identity: Identity | None, action: str, target: str, params: Any, status: int
+    ) -> None:
+        result = "ok" if status < 400 else "refused" if status in (401, 403, 429) else "failed"
+        self.audit.record(
+            actor=identity.name if identity else "unknown",
+            role=identity.role.label if identity else "-",
+            action=action,
+            target=target,
+            params=params,
+            result=result,
+            status=status,
+            client_addr=request.remote_addr,
+        )
+
+
+class KioskRefused(Exception):
+    """A `?kiosk=` token that is unknown or revoked."""
+
+
+def install_auth(
+    app: Flask,
+    settings: Settings,
+    engine: sa.Engine,
+    clock: Callable[[], datetime],
+    monotonic: Callable[[], float] = time.monotonic,
+) -> AuthRuntime:
+    config = settings.config.auth
+    queue = settings.server.message_queue
+    auth = AuthRuntime(
+        config=config,
+        local=LocalUsers(config.users),
+        header=HeaderAuth.from_config(config) if config.mode == "header" else None,
+        kiosks=KioskTokens(engine, clock, monotonic),
+        audit=AuditLog(engine, clock),
+        limits=RateLimits(queue if queue.startswith("redis") else "memory://"),
+        demo=settings.demo,
+    )
+    secure = config.secure_cookies
+    if secure is None:
+        secure = not is_loopback(settings.server.host)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure,
+        SESSION_COOKIE_NAME="presence_dash_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=secure,
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=config.session_minutes),
+        # The gate calls protect() itself: not in mode "none", never on vendor hooks.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        # A page left open all shift must still be able to act: the token lives as long as
+        # the session.
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    csrf = CSRFProtect(app)
+    login_manager = LoginManager(app)
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> LoginUser | None:
+        identity = auth.local.identity(user_id) if config.mode == "local" else None
+        return LoginUser(identity) if identity else None
+
+    @app.before_request
+    def _gate() -> ResponseReturnValue | None:
+        if request.endpoint is None:
+            return None  # no such route: a 404 follows
+        try:
+            identity = auth.identify()
+        except SpoofedHeader as exc:
+            auth.warn_once(f"spoof:{request.remote_addr}", str(exc))
+            return _refuse(
+                403,
+                "untrusted_proxy",
+                "identity headers are accepted only from the configured proxy",
+            )
+        except NoRole as exc:
+            auth.warn_once(f"norole:{exc}", str(exc))
+            return _refuse(403, "no_role", "your groups give you no access to this dashboard")
+        except KioskRefused:
+            return _refuse(
+                403,
+                "kiosk_token_invalid",
+                "this wall link is wrong or was revoked; ask an admin for a new one",
+            )
+        g.identity = identity
+        rule = rule_for_route(request.endpoint)
+        if rule is None:
+            log.error("auth: route %s has no access rule; refused", request.endpoint)
+            return _refuse(403, "no_access_rule", "this route has no access rule")
+        checked = request.method in STATE_CHANGING and request.blueprint not in UNCHECKED_BLUEPRINTS
+        if checked and _cross_site():
+            auth.warn_once(
+                f"xsite:{request.headers.get('Origin')}",
+                f"refused a cross-site {request.method} {request.path} "
+                f"from {request.headers.get('Origin')!r}",
+            )
+            return _audited(
+                auth,
+                identity,
+                _refuse(403, "cross_site_request", "requests from other sites are refused"),
+            )
+        if checked and auth.mode != "none":
+            csrf.protect()  # raises CSRFError -> the handler below
+        if not allows(
+            rule, identity.role if identity else None, kiosk=bool(identity and identity.is_kiosk)
+        ):
+            if identity is None:
+                if request.path.startswith("/api/") or request.method != "GET":
+                    return _audited(
+                        auth, identity, _refuse(401, "sign_in_required", "sign in first")
+                    )
+                return redirect(url_for("auth.login_form", next=_local_path(request.full_path)))
+            return _audited(
+                auth,
+                identity,
+                _refuse(403, "forbidden", f"the {identity.role.label} role cannot do this"),
+            )
+        if checked and request.path.startswith("/api/") and identity is not None:
+            verdict = auth.limits.hit(config.action_rate_limit, "action", identity.name)
+            if not verdict.allowed:
+                response = _refuse(429, "rate_limited", "too many actions; slow down")
+                response.headers["Retry-After"] = str(verdict.retry_after_s)
+                return _audited(auth, identity, response)
+        return None
+
+    @app.after_request
+    def _audit_actions(response: Response) -> Response:
+        _record_action(auth, g.get("identity"), response.status_code)
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(exc: CSRFError) -> ResponseReturnValue:
+        response = _refuse(
+            403, "csrf_failed", f"missing or wrong CSRF token ({exc.description}); reload the page"
+        )
+        return _audited(auth, g.get("identity"), response)
+
+    @app.context_processor
+    def _identity_for_templates() -> dict[str, Any]:
+        identity = g.get("identity")
+        return {"identity": identity, "auth_mode": auth.mode}
+
+    app.extensions["presence_dash_auth"] = auth
+    return auth
+
+
+def _audited(auth: AuthRuntime, identity: Identity | None, response: Response) -> Response:
+    """Refused actions are recorded too (who tried what)."""
+    _record_action(auth, identity, response.status_code)
+    return response
+
+
+def _record_action(auth: AuthRuntime, identity: Identity | None, status: int) -> None:
+    """One audit row per state-changing API request, whatever its outcome."""
+    if request.method not in STATE_CHANGING or request.blueprint in UNCHECKED_BLUEPRINTS:
+        return
+    if request.endpoint in SELF_AUDITED:
+        return
+    if g.get("audited"):
+        return
+    g.audited = True
+    body = request.get_json(silent=True) if request.is_json else None
+    params = {"args": request.view_args or {}, "body": body}
+    auth.record(identity, request.endpoint or request.path, request.path, params, status)
+
+
+def _refuse(status: int, code: str, message: str) -> Response:
+    if request.path.startswith(("/api/", "/hooks/")) or request.method != "GET":
+        body, status = error_response(status, code, message)  # type: ignore[misc]
+        body.status_code = status
+        return body
+    from flask import render_template
+
+    return Response(
+        render_template("refused.html", title="Not allowed", message=message, status=status),
+        status=status,
+    )
+
+
+def _cross_site() -> bool:
+    """A browser says where a request comes from (Sec-Fetch-Site, Origin); scripts such as
+    curl send neither and are judged by the CSRF token alone."""
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return True
+    origin = request.headers.get("Origin")
+    if not origin or origin == "null":
+        return origin == "null"
+    parts = urlsplit(origin)
+    return parts.netloc != request.host
+
+
+def _local_path(path: str) -> str:
+    """Only same-site paths as `next` (no open redirect to //evil.example)."""
+    path = path.rstrip("?")
+    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
+
+
+def current_auth(app: Flask) -> AuthRuntime:
+    return app.extensions["presence_dash_auth"]

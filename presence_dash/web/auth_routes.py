@@ -1,0 +1,282 @@
+"""Sign-in and sign-out, who am I, and the admin's tools: the audit log and kiosk tokens.
+
+The admin page is plain HTML forms (no script needed to revoke a wall in a hurry); the same
+operations are JSON under /api for scripts.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session
+from flask.typing import ResponseReturnValue
+from flask_login import login_user, logout_user
+
+from ..auth.gate import LOGIN_SESSION_KEY, AuthRuntime, LoginUser, current_auth
+from ..auth.identity import Identity
+from ..auth.kiosk import KioskToken
+from ..timefmt import iso_z
+from .errors import error_response
+from .runtime import runtime
+
+bp = Blueprint("auth", __name__)
+
+MAX_NAME_CHARS = 100
+DEMO_PASSWORD = "demo"  # the demo's accounts, shown on its sign-in page (demo only)
+
+
+def _auth() -> AuthRuntime:
+    return current_auth(current_app)
+
+
+def _identity() -> Identity | None:
+    return g.get("identity")
+
+
+def _next_path(raw: str | None) -> str:
+    path = (raw or "/").strip()
+    ok = path.startswith("/") and not path.startswith("//") and "\\" not in path
+    return path if ok else "/"
+
+
+# -- sign-in ----------------------------------------------------------------------------------
+
+
+@bp.get("/login")
+def login_form() -> ResponseReturnValue:
+    return _login_page()
+
+
+def _login_page(error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    auth = _auth()
+    demo_users = [u for u in auth.config.users] if auth.demo else []
+    return (
+        render_template(
+            "login.html",
+            title="Sign in",
+            error=error,
+            next_path=_next_path(request.values.get("next")),
+            auth_mode=auth.mode,
+            demo_users=demo_users,
+            demo_password=DEMO_PASSWORD,
+        ),
+        status,
+    )
+
+
+@bp.post("/login")
+def login() -> ResponseReturnValue:
+    auth = _auth()
+    if auth.mode != "local":
+        return _login_page("Sign-in is handled by your company's proxy here.", 400)
+    username = (request.form.get("username") or "").strip()[:64]
+    password = request.form.get("password") or ""
+    addr = request.remote_addr or "-"
+    per_address = auth.limits.hit(auth.config.login_rate_limit, "login-address", addr)
+    lockout = _lockout_limit(auth)
+    locked = auth.limits.exhausted(lockout, "login-failures", username.casefold())
+    if not per_address.allowed or not locked.allowed:
+        wait = max(per_address.retry_after_s, locked.retry_after_s)
+        _record_login(auth, username, "refused", 429)
+        page = _login_page(f"Too many sign-in attempts. Try again in {_minutes(wait)}.", 429)
+        response = current_app.make_response(page)
+        response.headers["Retry-After"] = str(wait)
+        return response
+    identity = auth.local.check(username, password) if username else None
+    if identity is None:
+        auth.limits.hit(lockout, "login-failures", username.casefold())
+        _record_login(auth, username, "failed", 401)
+        return _login_page("Wrong user name or password.", 401)
+    auth.limits.clear(lockout, "login-failures", username.casefold())
+    session.clear()  # no session fixation; also drops a kiosk token this browser held
+    login_user(LoginUser(identity))
+    session.permanent = True
+    session[LOGIN_SESSION_KEY] = secrets.token_urlsafe(16)
+    g.identity = identity
+    _record_login(auth, identity.name, "ok", 200)
+    return redirect(_next_path(request.form.get("next")))
+
+
+def _lockout_limit(auth: AuthRuntime) -> str:
+    seconds = max(1, round(auth.config.lockout_minutes * 60))
+    return f"{auth.config.failed_logins_before_lockout} per {seconds} seconds"
+
+
+def _minutes(seconds: int) -> str:
+    return f"{seconds} seconds" if seconds < 90 else f"{round(seconds / 60)} minutes"
+
+
+def _record_login(auth: AuthRuntime, username: str, result: str, status: int) -> None:
+    identity = auth.local.identity(username) if username else None
+    auth.audit.record(
+        actor=username or "-",
+        role=identity.role.label if identity else "-",
+        action="login",
+        target="session",
+        params={},  # never the password
+        result=result,
+        status=status,
+        client_addr=request.remote_addr,
+    )
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    auth = _auth()
+    identity = _identity()
+    if identity is not None and identity.via == "local":
+        auth.record(identity, "logout", "session", {}, 200)
+    login = session.get(LOGIN_SESSION_KEY)
+    logout_user()
+    session.clear()
+    if isinstance(login, str):  # the user's other tabs stop receiving at once
+        socketio = runtime().socketio
+        for sid in auth.sockets_of_login(login):
+            socketio.server.disconnect(sid, namespace="/")
+            auth.socket_gone(sid)
+    return redirect("/login" if auth.mode == "local" else "/")
+
+
+@bp.get("/api/me")
+def me() -> ResponseReturnValue:
+    identity = _identity()
+    return jsonify(
+        {"signed_in": identity is not None, "identity": identity.as_json() if identity else None}
+    )
+
+
+# -- admin: audit log -------------------------------------------------------------------------
+
+
+@bp.get("/api/audit")
+def audit_log() -> ResponseReturnValue:
+    query = _audit_query()
+    if isinstance(query, tuple):
+        return query
+    entries = _auth().audit.page(**query)
+    return jsonify(
+        {
+            "entries": [e.as_json() for e in entries],
+            "next_before_id": entries[-1].id if len(entries) == query["limit"] else None,
+        }
+    )
+
+
+def _audit_query() -> dict | tuple:  # type: ignore[type-arg]
+    args = request.args
+    try:
+        limit = int(args.get("limit", "50"))
+        before_id = int(args["before_id"]) if args.get("before_id") else None
+        since = _parse_time(args["since"]) if args.get("since") else None
+    except ValueError:
+        return error_response(400, "bad_query", "limit/before_id must be integers, since ISO 8601")
+    if not 1 <= limit <= 200:
+        return error_response(400, "bad_query", "limit must be between 1 and 200")
+    return {
+        "limit": limit,
+        "before_id": before_id,
+        "actor": args.get("actor") or None,
+        "action": args.get("action") or None,
+        "since": since,
+    }
+
+
+def _parse_time(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        raise ValueError("time zone required")
+    return value
+
+
+@bp.get("/admin")
+def admin_page() -> ResponseReturnValue:
+    auth = _auth()
+    query = _audit_query()
+    if isinstance(query, tuple):
+        query = {"limit": 50, "before_id": None, "actor": None, "action": None, "since": None}
+    entries = auth.audit.page(**query)
+    return render_template(
+        "admin.html",
+        title="Admin",
+        entries=entries,
+        query=query,
+        next_before_id=entries[-1].id if len(entries) == query["limit"] else None,
+        tokens=auth.kiosks.all(),
+        new_token=session.pop("new_kiosk_link", None),
+        iso_z=iso_z,
+    )
+
+
+# -- admin: kiosk tokens ----------------------------------------------------------------------
+
+
+def _token_json(token: KioskToken) -> dict[str, object]:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "created_by": token.created_by,
+        "created_at": iso_z(token.created_at),
+        "revoked_by": token.revoked_by,
+        "revoked_at": iso_z(token.revoked_at) if token.revoked_at else None,
+        "active": token.active,
+    }
+
+
+@bp.get("/api/kiosk-tokens")
+def list_kiosk_tokens() -> ResponseReturnValue:
+    return jsonify({"tokens": [_token_json(t) for t in _auth().kiosks.all()]})
+
+
+@bp.post("/api/kiosk-tokens")
+def create_kiosk_token() -> ResponseReturnValue:
+    body = request.get_json(silent=True)
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= MAX_NAME_CHARS:
+        return error_response(400, "bad_name", f"name: 1 to {MAX_NAME_CHARS} characters")
+    token, secret = _auth().kiosks.create(name.strip(), _identity().name)  # type: ignore[union-attr]
+    return jsonify({**_token_json(token), "wall_url": _wall_url(secret)}), 201
+
+
+@bp.post("/admin/kiosk-tokens")
+def admin_create_kiosk_token() -> ResponseReturnValue:
+    name = (request.form.get("name") or "").strip()
+    auth = _auth()
+    if not 1 <= len(name) <= MAX_NAME_CHARS:
+        return redirect("/admin")
+    token, secret = auth.kiosks.create(name, _identity().name)  # type: ignore[union-attr]
+    auth.record(_identity(), "create_kiosk_token", f"kiosk:{token.id}", {"name": name}, 201)
+    session["new_kiosk_link"] = {"name": name, "url": _wall_url(secret)}
+    return redirect("/admin")
+
+
+def _wall_url(secret: str) -> str:
+    return f"{request.host_url}wall?kiosk={secret}"
+
+
+@bp.delete("/api/kiosk-tokens/<int:token_id>")
+def revoke_kiosk_token(token_id: int) -> ResponseReturnValue:
+    token = _revoke(token_id)
+    if token is None:
+        return error_response(404, "unknown_token", f"no kiosk token {token_id}")
+    return jsonify(_token_json(token))
+
+
+@bp.post("/admin/kiosk-tokens/<int:token_id>/revoke")
+def admin_revoke_kiosk_token(token_id: int) -> ResponseReturnValue:
+    token = _revoke(token_id)
+    _auth().record(
+        _identity(), "revoke_kiosk_token", f"kiosk:{token_id}", {}, 200 if token else 404
+    )
+    return redirect("/admin")
+
+
+def _revoke(token_id: int) -> KioskToken | None:
+    auth = _auth()
+    token = auth.kiosks.revoke(token_id, _identity().name)  # type: ignore[union-attr]
+    if token is not None:
+        socketio = runtime().socketio
+        for sid in auth.revoked_kiosk_sockets(token_id):
+            socketio.server.disconnect(sid, namespace="/")
+            auth.socket_gone(sid)
+    return token
