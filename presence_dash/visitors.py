@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -122,19 +122,3 @@ class VisitorBoard:
     def _mark_dirty(self) -> None:
         self._dirty = True
         self.on_dirty()
-
-
-class SignalOutcome(Protocol):
-    """What a visitor source answers to a signal (see providers/glance.py)."""
-
-    server: str
-
-
-class VisitorSource(Protocol):
-    """A provider that sees web-site visitors and can signal them (Glance)."""
-
-    visitors: VisitorBoard
-
-    def signal(
-        self, group_id: int, visitor_id: str, mtype: str, data: Mapping[str, Any]
-    ) -> SignalOutcome: ...

@@ -13,13 +13,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
-import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -29,19 +27,13 @@ from ..model import Observation, Person
 from ..visitors import Visitor, VisitorBoard
 from .base import AuthFailed, Clock, PollingProvider, ProviderContext, UpdateFailed
 from .glance_direct import DirectServer, check_direct, default_allowlist
+from .glance_records import MalformedRecords, is_present, parse_query, parse_record
 from .http_errors import describe_http_error, request_failed, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
-# Glance's own limit for visitor ids: at most 62 of A-Z a-z 0-9 - _ ~ (Visitor Presence API).
-VISITOR_ID = re.compile(r"^[A-Za-z0-9_~-]{1,62}$")
 RENEW_BEFORE = timedelta(seconds=60)
 LOGIN_KEY_SECONDS = 300  # the login key only has to outlive the authorization call
-# Routing fields of a presence record: internal plumbing, not something to show an agent.
-ROUTING_FIELDS = {"groupid", "visitorid", "ds", "direct", "directserver", "tlsport", "httpsport"}
-TIME_FIELDS = ("visitorpresent", "timestamp")
-MAX_METADATA_KEYS = 20
-MAX_METADATA_CHARS = 200
 
 
 class VisitorGone(Exception):
@@ -107,16 +99,22 @@ class GlanceProvider(PollingProvider):
     def poll(self) -> list[Observation]:
         for group_id in self.config.group_ids:
             body = self._call("GET", self._lb("/query"), group_id, {"groupid": str(group_id)})
-            self.visitors.replace_group(group_id, self._parse_query(group_id, body), self.clock())
+            try:
+                visitors, skipped = parse_query(group_id, body)
+            except MalformedRecords as exc:
+                raise UpdateFailed(f"malformed query answer: {exc}") from None
+            if skipped:
+                self._warn_once(f"{skipped} presence record(s) without a valid visitorid")
+            self.visitors.replace_group(group_id, visitors, self.clock())
         return []  # visitors are not people: they go to the visitor board
 
     def lookup(self, group_id: int, visitor_id: str) -> Visitor | None:
         """One visitor's presence record (`/lookupvisitor`), or None when not on the site."""
         params = {"groupid": str(group_id), "visitorid": visitor_id}
         body = self._call("GET", self._lb("/lookupvisitor"), group_id, params)
-        if not isinstance(body, dict) or not _truthy(body.get("visitorpresent")):
+        if not isinstance(body, dict) or not is_present(body):
             return None
-        return self._visitor(group_id, body)
+        return parse_record(group_id, body)
 
     # -- signalling -------------------------------------------------------------------------
 
@@ -172,6 +170,11 @@ class GlanceProvider(PollingProvider):
 
     def _lb(self, path: str) -> str:
         return self.config.base_url.rstrip("/") + path
+
+    def _warn_once(self, problem: str) -> None:
+        if problem not in self._warned:
+            self._warned.add(problem)
+            log.warning("glance: ignoring malformed data: %s", problem)
 
     def _call(self, method: str, url: str, group_id: int, params: dict[str, str]) -> Any:
         response = self._send(method, url, group_id, params=params)
@@ -260,68 +263,6 @@ class GlanceProvider(PollingProvider):
         log.info("glance: authorized for group %s until %s", group_id, expires_at.isoformat())
         return _Token(value, renew_at)
 
-    # -- parsing presence records -----------------------------------------------------------
-
-    def _parse_query(self, group_id: int, body: Any) -> list[Visitor]:
-        """`/query`'s visitors. Its shape is not documented publicly: a list of presence
-        records, an object with such a list, or an object keyed by visitor id are accepted."""
-        records: list[Any]
-        if isinstance(body, list):
-            records = body
-        elif isinstance(body, dict):
-            lists = [v for v in body.values() if isinstance(v, list)]
-            if lists:
-                records = lists[0]
-            else:
-                records = [
-                    {"visitorid": k, **v} if isinstance(v, dict) else None
-                    for k, v in body.items()
-                    if k not in ROUTING_FIELDS
-                ]
-        else:
-            raise UpdateFailed("malformed query answer: neither a list nor an object")
-        visitors = []
-        for record in records:
-            visitor = self._visitor(group_id, record) if isinstance(record, dict) else None
-            if visitor is None:
-                self._warn_once("presence record without a valid visitorid")
-            else:
-                visitors.append(visitor)
-        return visitors
-
-    def _visitor(self, group_id: int, record: Mapping[str, Any]) -> Visitor | None:
-        visitor_id = record.get("visitorid", record.get("visitorId"))
-        if not isinstance(visitor_id, str) or not VISITOR_ID.match(visitor_id):
-            return None
-        since = next((t for f in TIME_FIELDS if (t := _epoch(record.get(f)))), None)
-        metadata: dict[str, Any] = {}
-        for key, value in record.items():
-            if len(metadata) >= MAX_METADATA_KEYS:
-                break
-            if key not in ROUTING_FIELDS and key not in TIME_FIELDS and key != "visitorId":
-                metadata[str(key)[:60]] = _shown(value)
-        return Visitor(group_id, visitor_id, since, metadata)
-
-    def _warn_once(self, problem: str) -> None:
-        if problem not in self._warned:
-            self._warned.add(problem)
-            log.warning("glance: ignoring malformed data: %s", problem)
-
-
-def _truthy(value: Any) -> bool:
-    return value not in (None, False, 0, "", "0", "false")
-
-
-def _epoch(value: Any) -> datetime | None:
-    """Glance's times are epoch seconds, often as strings ("1583953702.0")."""
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        return None
-    if not 946_684_800 <= seconds <= 32_503_680_000:  # 2000..3000: anything else is not a time
-        return None
-    return datetime.fromtimestamp(seconds, UTC)
-
 
 def _parse_time(value: Any) -> datetime | None:
     if not isinstance(value, str):
@@ -330,11 +271,3 @@ def _parse_time(value: Any) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-
-
-def _shown(value: Any) -> Any:
-    """Metadata as a user will see it: short scalars; anything nested as short JSON."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    return text[:MAX_METADATA_CHARS]

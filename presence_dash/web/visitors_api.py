@@ -19,8 +19,9 @@ from flask.typing import ResponseReturnValue
 from flask_socketio import SocketIO
 
 from ..providers.base import AuthFailed, PollingProvider, ProviderError
-from ..providers.glance import VISITOR_ID, GlanceProvider, VisitorGone
+from ..providers.glance import GlanceProvider, VisitorGone
 from ..providers.glance_direct import DirectServerRefused
+from ..providers.glance_records import VISITOR_ID
 from ..visitor_actions import (
     IdempotencyCache,
     InvalidAction,
