@@ -230,3 +230,13 @@ def test_login_key_matches_glances_documented_format() -> None:
     assert (version, expiry) == ("1", "1392680360")
     assert len(key) == 57  # the Login Key article: "57 characters long"
     assert "=" not in signature and "+" not in signature and "/" not in signature
+
+
+def test_lookup_returns_one_visitor_or_none_when_gone(glance_sim: GlanceSimHandle) -> None:
+    glance_sim.arrive("v-ada", title="Pricing")
+    glance = provider(glance_sim)
+    ada = glance.lookup(GROUP, "v-ada")
+    assert ada is not None and ada.visitor_id == "v-ada" and ada.metadata["title"] == "Pricing"
+    glance_sim.leave("v-ada")
+    assert glance.lookup(GROUP, "v-ada") is None
+    assert len(glance_sim.requests_log("lookupvisitor")) == 2
