@@ -7,6 +7,7 @@ server process."""
 from __future__ import annotations
 
 import os
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -300,3 +301,52 @@ def test_without_a_screenmeet_section_actions_are_refused_and_the_list_says_so(
     assert server.get(API).json() == {"enabled": False, "sessions": []}
     refused = _post(server, BODY)
     assert (refused.status_code, refused.json()["error"]["code"]) == (503, "screenmeet_disabled")
+
+
+def test_with_sign_in_only_agents_act_and_the_session_records_who(
+    sim: ScreenMeetSimHandle,
+    tmp_path: Path,
+    make_config: Callable[..., Path],
+    dash_server: Callable[..., DashServer],
+) -> None:
+    """Header sign-in (a proxy on 127.0.0.1 says who): the role check comes from the app's one
+    access table; `created_by` / `closed_by` are the signed-in names."""
+    config = make_config(tmp_path, PEOPLE, None, providers={"screenmeet": screenmeet_section(sim)})
+    config.write_text(
+        config.read_text()
+        + '\n[auth]\nmode = "header"\ntrusted_proxies = ["127.0.0.1/32"]\n'
+        + 'default_role = "viewer"\n[auth.group_roles]\n"support-agents" = "agent"\n'
+    )
+    server = dash_server(config, **{SM_PASSWORD_ENV: SM_PASSWORD})
+
+    def signed_in(user: str, groups: str = "") -> tuple[requests.Session, str]:
+        session = requests.Session()
+        session.headers.update({"X-Remote-User": user, "X-Remote-Groups": groups})
+        page = session.get(server.url + "/", timeout=5)
+        assert page.status_code == 200, page.text
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+        assert token, "no CSRF token on the page"
+        return session, token.group(1)
+
+    grace, grace_token = signed_in("grace", "support-agents")
+    created = grace.post(
+        server.url + API, json=BODY, headers={"X-CSRFToken": grace_token}, timeout=10
+    )
+    assert created.status_code == 201, created.text
+    session = created.json()
+    assert session["created_by"] == "grace"
+
+    bob, bob_token = signed_in("bob")  # a viewer
+    page = bob.get(server.url + "/", timeout=5).text
+    assert session["pin"] not in page and session["user_url"] not in page
+    assert bob.get(server.url + API, timeout=5).status_code == 403
+    refused = bob.post(server.url + API, json=BODY, headers={"X-CSRFToken": bob_token}, timeout=5)
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
+    assert requests.get(server.url + API, timeout=5).status_code == 401  # nobody signed in
+    assert len(sim.sessions()) == 1
+
+    closed = grace.delete(
+        f"{server.url}{API}/{session['id']}", headers={"X-CSRFToken": grace_token}, timeout=10
+    )
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["closed_by"] == "grace"
