@@ -35,9 +35,9 @@ def service() -> ScreenMeetService:
 
 
 def current_actor() -> str:
-    """Who acts, for `created_by` / `closed_by`. Sign-in (issue #7) sets `g.identity`; until
-    then everyone is "anonymous". Role checks belong in the app-wide policy table, keyed by
-    this blueprint's endpoint names, not here."""
+    """Who acts, for `created_by` / `closed_by`: the signed-in name the auth gate put in
+    `g.identity` ("local-user" without sign-in), or "anonymous" if no gate ran. Who may act is
+    decided before this, in the app-wide access table (auth/policy.py) by endpoint name."""
     identity = getattr(g, "identity", None)
     return getattr(identity, "name", None) or "anonymous"
 
