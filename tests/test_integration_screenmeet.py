@@ -270,7 +270,7 @@ def test_vendor_and_state_errors_reach_the_caller_with_a_code(
     assert answer(_post(server, BODY)) == (502, "vendor_auth_failed")
 
 
-def test_a_session_closed_at_the_vendor_is_recorded_closed(
+def test_a_session_closed_at_or_unknown_to_the_vendor_is_recorded_closed(
     sim: ScreenMeetSimHandle, start_dash: Callable[..., DashServer]
 ) -> None:
     server = start_dash()
@@ -280,6 +280,15 @@ def test_a_session_closed_at_the_vendor_is_recorded_closed(
     assert closed.status_code == 200 and closed.json()["status"] == "closed"
     again = requests.delete(f"{server.url}{API}/{sid}", timeout=10)
     assert (again.status_code, again.json()["error"]["code"]) == (409, "already_closed")
+
+    # Unknown to the vendor (purged after expiry; the demo's simulator restarted): nobody can
+    # join it any more, so it is recorded closed rather than left open for ever.
+    gone = _post(server, BODY).json()["id"]
+    with sim.sim.lock:
+        del sim.sim.sessions[gone]
+    closed = requests.delete(f"{server.url}{API}/{gone}", timeout=10)
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    assert "recorded as closed" in server.output()
 
 
 def test_a_scheduled_session_opens_ten_minutes_before_start_and_is_announced(

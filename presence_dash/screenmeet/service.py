@@ -121,11 +121,12 @@ class ScreenMeetService:
         try:
             client.close_session(session.id)
         except ScreenMeetError as exc:
-            # Closed at the vendor already (elsewhere, or our earlier answer was lost): take
-            # the vendor's word and record it instead of leaving a zombie in the list.
-            if exc.code != "vendor_conflict":
+            # Closed at the vendor already (elsewhere, or our earlier answer was lost), or
+            # unknown to it (expired and purged; the demo's simulator restarted): nobody can
+            # join it, so record it closed instead of leaving a zombie in the list.
+            if exc.code not in ("vendor_conflict", "vendor_not_found"):
                 raise
-            log.info("screenmeet: session %s was already closed at the vendor", session.id)
+            log.warning("screenmeet: closing %s: %s; recorded as closed", session.id, exc.message)
         now = self.clock()
         closed = session.but(
             status=SessionStatus.CLOSED.value, closed_by=actor, closed_at=now, updated_at=now

@@ -14,7 +14,16 @@ import {
 } from "./screenmeet-api.js";
 
 // What a row shows: a row is rebuilt only when one of these changed.
-const SHOWN = ["label", "status", "type", "parent_object_display_name", "start_time", "pin", "created_by"];
+const SHOWN = [
+  "label",
+  "status",
+  "expired",
+  "type",
+  "parent_object_display_name",
+  "start_time",
+  "pin",
+  "created_by",
+];
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -103,8 +112,9 @@ export class SessionsPanel {
     row.dataset.smId = s.id;
     row.dataset.smStatus = s.status;
     const main = el("div", "sm-session-main");
-    const badge = el("span", "sm-badge", s.status);
-    badge.dataset.smStatus = s.status;
+    // Past expiresAt nobody can join any more; it stays listed until someone closes it.
+    const badge = el("span", "sm-badge", s.expired ? `${s.status}, expired` : s.status);
+    badge.dataset.smStatus = s.expired ? "closed" : s.status;
     main.append(el("span", "sm-session-label", s.label), badge);
     const meta = [s.type, s.parent_object_display_name];
     if (s.status === "scheduled") meta.push(`starts ${formatLocal(s.start_time)}`);
