@@ -55,6 +55,9 @@ export class StartDialog {
     this.dialog.querySelector("#sm-person-id").value = who.personId || "";
     this.dialog.querySelector("#sm-person-name").textContent = who.name;
     if (who.type) this.type.value = who.type;
+    // The browser's picker then refuses past times too (the server checks regardless).
+    const now = new Date(Date.now() - new Date().getTimezoneOffset() * 60000);
+    this.dialog.querySelector("#sm-start").min = now.toISOString().slice(0, 16);
     this.showPrefsForType();
     this.key = newIdempotencyKey();
     this.dialog.showModal();
