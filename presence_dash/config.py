@@ -113,10 +113,6 @@ class ServiceNowConfig(ProviderCommon):
         return self
 
 
-# Named by the CONTRACT, built in later releases: a section for one of them is refused with
-# a clear message instead of being silently ignored or called a typo.
-PLANNED_PROVIDERS: tuple[str, ...] = ()
-
 MappedStatus = Literal["online", "away", "offline", "unknown"]
 
 # PWS basic states and RPID activities (lower case) -> our status. Busy and vacation are
@@ -397,14 +393,6 @@ def settings_from_dict(
     auth = raw.get("auth")
     if isinstance(auth, Mapping) and auth.get("users_file"):
         raw["auth"] = {**auth, "users": [*auth.get("users", []), *_file_users(auth, base_dir)]}
-    providers = raw.get("providers")
-    if isinstance(providers, Mapping):
-        for name in PLANNED_PROVIDERS:
-            if name in providers:
-                raise ConfigError(
-                    f"providers.{name}: this provider is not available in this "
-                    "version yet; remove the section"
-                )
     try:
         config = AppConfig.model_validate(raw)
     except ValidationError as exc:

@@ -118,16 +118,15 @@ PG_URL = os.environ.get("PRESENCE_DASH_TEST_PG", "postgresql://postgres@127.0.0.
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    """An empty database: SQLite on disk, then the machine's PostgreSQL in a fresh schema
-    (dropped afterwards). Without PostgreSQL the second run skips, except under CI=true."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database as a `[server] database` URL: SQLite on disk, then the machine's
+    PostgreSQL in a fresh schema (dropped afterwards). Without PostgreSQL the second run
+    skips, except under CI=true."""
     if request.param == "sqlite":
-        engine = engine_for(f"sqlite:///{tmp_path / 'test.db'}")
-        yield engine
-        engine.dispose()
+        yield f"sqlite:///{tmp_path / 'test.db'}"
         return
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
+    admin = engine_for(PG_URL)
     try:
         with admin.begin() as conn:
             conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
@@ -135,14 +134,35 @@ def sql_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.En
         if os.environ.get("CI"):
             raise
         pytest.skip(f"PostgreSQL not reachable: {exc}")
-    engine = sa.create_engine(
-        PG_URL.replace("postgresql://", "postgresql+psycopg://"),
-        connect_args={"options": f"-csearch_path={schema}"},
-    )
     try:
-        yield engine
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
     finally:
-        engine.dispose()
         with admin.begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture
+def sql_engine(database_url: str) -> Iterator[sa.Engine]:
+    """An engine on `database_url` (SQLite, then PostgreSQL)."""
+    engine = engine_for(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[DashServer]:
+    """`python app.py` with no config file (the demo) on a free port, from an empty working
+    directory so no `presence-dash.toml` is found; stopped afterwards."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    port = _free_port()
+    proc, out, err = start_process(
+        [str(APP_PY), "--port", str(port)], cwd=cwd, logs=tmp_path / "demo-logs"
+    )
+    server = DashServer(f"http://127.0.0.1:{port}", proc, out, err)
+    try:
+        wait_until_serving(server, timeout=30)
+        yield server
+    finally:
+        server.stop()

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from presence_dash.config import (
-    PLANNED_PROVIDERS,
     ConfigError,
     Settings,
     load_settings,
@@ -333,12 +332,6 @@ def test_csv_not_in_utf8_is_a_config_error(tmp_path: Path) -> None:
 
 
 # Empty once every provider the CONTRACT names is built (pytest then skips it).
-@pytest.mark.parametrize("name", PLANNED_PROVIDERS)
-def test_section_for_a_planned_provider_is_refused_by_name(name: str) -> None:
-    message = error_of({"providers": {name: {}}})
-    assert message.startswith(f"providers.{name}: this provider is not available")
-
-
 def test_command_line_overrides_are_validated_like_the_file() -> None:
     settings = settings_from_dict({}, {})
     assert settings.replace_server(port=9000).server.port == 9000

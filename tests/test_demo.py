@@ -3,28 +3,9 @@ in three teams, and the dashboard on the given port (CONTRACT "Command line").""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from helpers import APP_PY, DashServer, free_port, start_process, wait_for, wait_until_serving
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[DashServer]:
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    assert not (cwd / "presence-dash.toml").exists()
-    port = free_port()
-    proc, out, err = start_process(
-        [str(APP_PY), "--port", str(port)], cwd=cwd, logs=tmp_path / "logs"
-    )
-    server = DashServer(f"http://127.0.0.1:{port}", proc, out, err)
-    try:
-        wait_until_serving(server)
-        yield server
-    finally:
-        server.stop()
+from helpers import DashServer, wait_for
 
 
 def test_demo_starts_without_a_config_and_serves_seeded_people(

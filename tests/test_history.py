@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,42 +12,14 @@ from presence_dash.db import engine_for
 from presence_dash.history import HistoryStore
 from presence_dash.model import Status
 
-PG_URL = os.environ.get("PRESENCE_DASH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
-def _pg_engine(schema: str) -> sa.Engine:
-    return sa.create_engine(
-        PG_URL.replace("postgresql://", "postgresql+psycopg://"),
-        connect_args={"options": f"-csearch_path={schema}"},
-    )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path) -> Iterator[HistoryStore]:
-    if request.param == "sqlite":
-        history = HistoryStore(engine_for(f"sqlite:///{tmp_path / 'history.db'}"))
-        history.create_schema()
-        yield history
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    except sa.exc.OperationalError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    history = HistoryStore(_pg_engine(schema))
+@pytest.fixture
+def store(sql_engine: sa.Engine) -> HistoryStore:
+    history = HistoryStore(sql_engine)
     history.create_schema()
-    try:
-        yield history
-    finally:
-        history.engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    return history
 
 
 def test_recorded_transitions_come_back_newest_first(store: HistoryStore) -> None:

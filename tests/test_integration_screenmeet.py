@@ -6,7 +6,6 @@ server process."""
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import uuid
@@ -18,7 +17,6 @@ from typing import Any
 import pytest
 import requests
 import socketio
-import sqlalchemy as sa
 from helpers import DashServer, wait_for
 from screenmeet_helpers import (
     SM_PASSWORD,
@@ -29,7 +27,6 @@ from screenmeet_helpers import (
     start_screenmeet_sim,
 )
 
-PG_URL = os.environ.get("PRESENCE_DASH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 PEOPLE = [{"id": "ada", "name": "Ada", "team": "Service Desk"}]
 API = "/api/screenmeet/sessions"
 BODY = {
@@ -195,28 +192,10 @@ def test_a_double_submit_with_one_idempotency_key_makes_one_session(
     assert len(sim.sessions()) == 2
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """`[server] database` for the dashboard: SQLite in tmp_path, or a fresh schema on the
-    machine's PostgreSQL (dropped afterwards)."""
-    if request.param == "sqlite":
-        yield {"database": f"sqlite:///{tmp_path / 'dash.db'}"}
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    except sa.exc.OperationalError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    try:
-        yield {"database": f"{PG_URL}?options=-csearch_path%3D{schema}"}
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+@pytest.fixture
+def database(database_url: str) -> dict[str, str]:
+    """`[server] database` for the dashboard: SQLite, then a fresh PostgreSQL schema."""
+    return {"database": database_url}
 
 
 def test_sessions_and_idempotency_keys_survive_a_restart(

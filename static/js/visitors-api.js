@@ -4,66 +4,19 @@
  * answer reuses it, so the visitor never gets the same invitation twice.
  */
 
-export class VisitorActionError extends Error {
-  constructor(status, code, message) {
-    super(message);
-    this.status = status;
-    this.code = code;
-  }
-}
+import { apiCall, newIdempotencyKey } from "./http.js";
 
-/** A random key; crypto.randomUUID needs a secure context, getRandomValues does not. */
-export function newIdempotencyKey() {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return "v-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
-export async function fetchVisitors() {
-  const response = await fetch("/api/visitors", {
-    headers: { Accept: "application/json" },
-    credentials: "same-origin",
-  });
-  if (!response.ok) throw new VisitorActionError(response.status, "http", `HTTP ${response.status}`);
-  return response.json();
-}
-
-async function post(url, body, key) {
-  const headers = { Accept: "application/json", "Content-Type": "application/json" };
-  const meta = document.querySelector('meta[name="csrf-token"]');
-  if (meta) headers["X-CSRFToken"] = meta.content;
-  headers["Idempotency-Key"] = key;
-  const response = await fetch(url, {
-    method: "POST",
-    headers,
-    credentials: "same-origin",
-    body: JSON.stringify(body),
-  });
-  let data = null;
-  try {
-    data = await response.json();
-  } catch (_) {
-    data = null;
-  }
-  if (!response.ok) {
-    const err = (data && data.error) || {};
-    throw new VisitorActionError(response.status, err.code || "http", err.message || `HTTP ${response.status}`);
-  }
-  return data;
-}
+export const fetchVisitors = () => apiCall("GET", "/api/visitors");
 
 /** POST with one retry on a network failure, same key (the server answers it once). */
 async function postOnce(url, body) {
-  const key = newIdempotencyKey();
+  const key = "v-" + newIdempotencyKey();
   try {
-    return await post(url, body, key);
+    return await apiCall("POST", url, { body, key });
   } catch (err) {
-    if (err instanceof VisitorActionError) throw err;
-    try {
-      return await post(url, body, key);
-    } catch (again) {
-      if (again instanceof VisitorActionError) throw again;
-      throw new VisitorActionError(0, "network", "The dashboard did not answer; try again.");
-    }
+    if (err.status !== 0) throw err;
+    return apiCall("POST", url, { body, key });
   }
 }
 

@@ -7,8 +7,10 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from browser_helpers import open_page
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -30,16 +32,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})  # type: ignore[attr-defined]
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    # The strict CSP (no inline scripts or styles) must not block anything the page uses.
-    page.on(
-        "console",
-        lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
-    )
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
+def page(browser: Any) -> Iterator[Any]:
+    """A 1920x1080 page (the wall's screen)."""
+    with open_page(browser, viewport={"width": 1920, "height": 1080}) as page:
+        yield page

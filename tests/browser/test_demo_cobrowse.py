@@ -5,34 +5,16 @@ simulator has received GLANCE.Cobrowse.Visitor.startSession for exactly that vis
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
-from helpers import APP_PY, DashServer, free_port, start_process, wait_for, wait_until_serving
+from helpers import DashServer, wait_for
 
 pytestmark = pytest.mark.browser
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 SIM_URL = re.compile(r"demo: Glance simulator on (http://127\.0\.0\.1:\d+)")
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Iterator[DashServer]:
-    cwd = tmp_path / "cwd"
-    cwd.mkdir()
-    port = free_port()
-    proc, out, err = start_process(
-        [str(APP_PY), "--port", str(port)], cwd=cwd, logs=tmp_path / "logs"
-    )
-    server = DashServer(f"http://127.0.0.1:{port}", proc, out, err)
-    try:
-        wait_until_serving(server)
-        yield server
-    finally:
-        server.stop()
 
 
 def test_an_agent_starts_cobrowse_in_the_demo(demo: DashServer, page: object) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from browser_helpers import open_page
 from helpers import DashServer, wait_for
 from screenmeet_helpers import (
     SM_PASSWORD,
@@ -47,21 +48,11 @@ def server(
 
 @pytest.fixture
 def page(browser: object, server: DashServer) -> Iterator[object]:
-    context = browser.new_context(  # type: ignore[attr-defined]
-        viewport={"width": 1400, "height": 1000}
-    )
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on(
-        "console",
-        lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None,
-    )
-    page.goto(server.url + "/")
-    yield page
-    context.close()
-    assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
+    with open_page(
+        browser, clipboard_origin=server.url, viewport={"width": 1400, "height": 1000}
+    ) as page:
+        page.goto(server.url + "/")
+        yield page
 
 
 def _open_dialog(page: object, person: str) -> object:
@@ -180,11 +171,7 @@ def test_a_web_site_visitor_gets_a_cobrowse_session_from_the_visitors_panel(
         providers = {"screenmeet": screenmeet_section(sim), "glance": glance_section(glance)}
         config = make_config(tmp_path, PEOPLE, None, providers=providers)
         server = dash_server(config, **{SM_PASSWORD_ENV: SM_PASSWORD, API_KEY_ENV: API_KEY})
-        context = browser.new_context()  # type: ignore[attr-defined]
-        try:
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
+        with open_page(browser) as page:
             page.goto(server.url + "/")
             visitor = page.locator('.visitor[data-visitor-id="4711"]')
             # visitors.js rebuilds the rows once after load (it fills in "for <1m"); a click
@@ -200,6 +187,3 @@ def test_a_web_site_visitor_gets_a_cobrowse_session_from_the_visitors_panel(
             (vendor,) = sim.sessions().values()
             assert vendor["type"] == "cobrowse"
             expect(dialog.locator("#sm-user-url")).to_have_value(vendor["urls"]["user"])
-            assert not errors, errors
-        finally:
-            context.close()

@@ -57,25 +57,21 @@ def test_sign_in_shows_the_dashboard_with_the_role_and_sign_out_ends_it(
 
 
 def test_the_demo_shows_its_accounts_and_signs_in_with_one_click(
-    page: Any, tmp_path: Path, free_port: int
+    page: Any, demo: DashServer
 ) -> None:
-    from helpers import APP_PY, REPO_ROOT, DashServer, start_process, wait_until_serving
-
-    proc, out, err = start_process(
-        [str(APP_PY), "--port", str(free_port)], cwd=tmp_path, logs=tmp_path / "demo"
-    )
-    server = DashServer(f"http://127.0.0.1:{free_port}", proc, out, err)
-    try:
-        wait_until_serving(server, timeout=30)
-        expect = sync_api.expect
-        page.goto(server.url + "/wall")  # the wall needs no sign-in in the demo
-        expect(page.locator("body")).to_have_attribute("data-view", "wall")
-        page.goto(server.url + "/login")
-        demo = page.locator(".demo-accounts")
-        expect(demo).to_contain_text("the password is demo")
-        demo.locator("button", has_text="admin").click()
-        expect(page).to_have_url(server.url + "/")
-        expect(page.locator(".account-name")).to_have_text("admin · admin")
-        assert REPO_ROOT.is_dir()
-    finally:
-        server.stop()
+    expect = sync_api.expect
+    page.goto(demo.url + "/wall")  # the wall needs no sign-in in the demo
+    expect(page.locator("body")).to_have_attribute("data-view", "wall")
+    # Not signed in, the demo watches: people and visitors, but no action buttons.
+    page.goto(demo.url + "/")
+    expect(page.locator(".visitor").first).to_be_visible(timeout=15_000)
+    expect(page.locator(".visitor-actions").first).to_be_hidden()
+    expect(page.locator(".sm-start").first).to_be_hidden()
+    page.goto(demo.url + "/login")
+    accounts = page.locator(".demo-accounts")
+    expect(accounts).to_contain_text("the password is demo")
+    accounts.locator("button", has_text="admin").click()
+    expect(page).to_have_url(demo.url + "/")
+    expect(page.locator(".account-name")).to_have_text("admin · admin")
+    expect(page.locator(".visitor-actions").first).to_be_visible(timeout=15_000)
+    expect(page.locator(".sm-start").first).to_be_visible()

@@ -3,52 +3,22 @@ and the machine's PostgreSQL."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
-from presence_dash.db import engine_for
 from presence_dash.screenmeet.store import ClaimState, SessionStore, StoredSession, fingerprint
 
-PG_URL = os.environ.get("PRESENCE_DASH_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SessionStore]:
-    if request.param == "sqlite":
-        sessions = SessionStore(engine_for(f"sqlite:///{tmp_path / 'sm.db'}"))
-        sessions.create_schema()
-        yield sessions
-        return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://"))
-    try:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    except sa.exc.OperationalError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    engine = sa.create_engine(
-        PG_URL.replace("postgresql://", "postgresql+psycopg://"),
-        connect_args={"options": f"-csearch_path={schema}"},
-    )
-    sessions = SessionStore(engine)
+@pytest.fixture
+def store(sql_engine: sa.Engine) -> SessionStore:
+    sessions = SessionStore(sql_engine)
     sessions.create_schema()
-    try:
-        yield sessions
-    finally:
-        engine.dispose()
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    return sessions
 
 
 def _session(sid: str, created: datetime, **changes: object) -> StoredSession:
