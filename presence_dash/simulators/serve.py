@@ -35,6 +35,9 @@ class _SimulatorRequestHandler(WSGIRequestHandler):
         pass  # simulators stay quiet; their /_sim/requests log is what tests read
 
 
+SHUTDOWN_POLL_S = 0.05
+
+
 class SimulatorServer:
     """A threaded WSGI server on `host:port` (port 0 picks a free one)."""
 
@@ -52,10 +55,13 @@ class SimulatorServer:
     def start(self, spawn: Callable[[Callable[[], None]], Any] | None = None) -> SimulatorServer:
         """Serve in the background: `spawn` is the app's start_background_task (green under
         eventlet/gevent); a plain daemon thread when none is given."""
+        # shutdown() waits for the loop to look up; with the default 0.5 s the demo's seven
+        # simulators made every stop take seconds.
+        serve = lambda: self.server.serve_forever(poll_interval=SHUTDOWN_POLL_S)  # noqa: E731
         if spawn is not None:
-            spawn(self.server.serve_forever)
+            spawn(serve)
         else:
-            threading.Thread(target=self.server.serve_forever, daemon=True).start()
+            threading.Thread(target=serve, daemon=True).start()
         return self
 
     def serve_forever(self) -> None:

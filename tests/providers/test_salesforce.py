@@ -513,6 +513,7 @@ def test_an_unknown_user_is_404(rig: Rig) -> None:
         json.dumps({"user_id": "x", "event": "logout", "event_time": "later"}).encode(),
         json.dumps({"user_id": "x", "event": "sneeze", "event_time": iso_z(utc_now())}).encode(),
     ],
+    ids=["not-json", "no-event-time", "bad-event-time", "unknown-event"],  # stable for xdist
 )
 def test_a_malformed_event_is_400(rig: Rig, body: bytes) -> None:
     rig.provider()
