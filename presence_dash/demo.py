@@ -70,25 +70,38 @@ TEAMS = {
 GLANCE_GROUPS = {72431: "Support site", 72432: "Store"}
 
 
+# Which systems each team works in, as in a real support organisation: the service desk has
+# all three, field engineers no softphone, network operations no Salesforce.
+TEAM_SOURCES = {
+    "Service Desk": ("servicenow", "cisco", "salesforce"),
+    "Field Engineering": ("servicenow", "salesforce"),
+    "Network Operations": ("servicenow", "cisco"),
+}
+OFF_SHIFT_EVERY = 5  # every fifth person is off shift: offline everywhere, all day
+
+
 def demo_people() -> list[dict[str, str]]:
-    """~40 people with stable ids and sys_ids (so bookmarks and history survive restarts);
-    the agent teams also work in Salesforce, Network Operations does not."""
+    """~40 people with stable ids and sys_ids (so bookmarks and history survive restarts),
+    each with the vendor ids of the systems their team works in."""
     people = []
     for team, names in TEAMS.items():
         for name in names:
             pid = name.lower().replace(" ", "-").replace(".", "")
             sys_id = hashlib.md5(f"demo:{pid}".encode(), usedforsecurity=False).hexdigest()
-            person = {
-                "id": pid,
-                "name": name,
-                "team": team,
+            ids = {
                 "servicenow": sys_id,
                 "cisco": f"{pid}@example.com",
+                "salesforce": sf_sim.make_id("005", int(sys_id[:10], 16)),
             }
-            if team != "Network Operations":
-                person["salesforce"] = sf_sim.make_id("005", int(sys_id[:10], 16))
+            person = {"id": pid, "name": name, "team": team}
+            person.update({source: ids[source] for source in TEAM_SOURCES[team]})
             people.append(person)
     return people
+
+
+def off_shift(people: list[dict[str, str]]) -> set[str]:
+    """Ids of the people who stay offline in every system (a wall is never all green)."""
+    return {p["id"] for index, p in enumerate(people) if index % OFF_SHIFT_EVERY == 2}
 
 
 def demo_auth() -> dict[str, Any]:
@@ -121,7 +134,12 @@ def start_demo(
     logging.getLogger("presence_dash.simulators").setLevel(logging.WARNING)
     password = secrets.token_urlsafe(16)
     sim = sn_sim.ServiceNowSim(username="presence.dash", password=password, rng=random.Random(7))
-    sim.add_demo_users([p["servicenow"] for p in people])
+    away_all_day = off_shift(people)
+    on_shift = [p for p in people if p["id"] not in away_all_day]
+    sim.add_demo_users([p["servicenow"] for p in on_shift])
+    for person in people:
+        if person["id"] in away_all_day:  # last seen yesterday evening
+            sim.last_on[person["servicenow"]] = sim.now_ms() - 14 * 3600 * 1000
     sn_server = SimulatorServer(sn_sim.create_app(sim)).start(spawn)
     cisco_password = secrets.token_urlsafe(16)
     cisco = cisco_sim.CiscoPwsSim(
@@ -129,7 +147,10 @@ def start_demo(
         app_password=cisco_password,
         end_users={"presence.dash@example.com"},
     )
-    cisco.add_demo_contacts([p["cisco"] for p in people], random.Random(11))
+    cisco.add_demo_contacts([p["cisco"] for p in on_shift if "cisco" in p], random.Random(11))
+    for person in people:
+        if person["id"] in away_all_day and "cisco" in person:
+            cisco.set_contact(person["cisco"], "UNAVAILABLE")
     cisco.start_demo(interval_s=1.0)
     cisco_server = SimulatorServer(cisco_sim.create_app(cisco)).start(spawn)
     sf_secret, sf_webhook_secret = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
@@ -141,7 +162,10 @@ def start_demo(
         webhook_url=f"http://127.0.0.1:{port}/hooks/salesforce",
         webhook_secret=sf_webhook_secret,
     )
-    org.add_demo_users([p["salesforce"] for p in people if "salesforce" in p], random.Random(13))
+    org.add_demo_users([p["salesforce"] for p in on_shift if "salesforce" in p], random.Random(13))
+    for person in people:
+        if person["id"] in away_all_day and "salesforce" in person:
+            org.add_user(person["salesforce"], person["name"])  # never logs in today
     org.start_demo(interval_s=1.0)
     sf_server = SimulatorServer(sf_sim.create_app(org)).start(spawn)
     sm_password = secrets.token_urlsafe(16)

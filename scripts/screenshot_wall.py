@@ -1,7 +1,8 @@
 """Make the README screenshots from the demo: `python scripts/screenshot_wall.py docs/img`.
 
-Starts `app.py` (demo mode) on a free port, waits until the ServiceNow simulator has been
-polled, and photographs `/wall` and `/` at 1920x1080 in Debian's Chromium via Playwright.
+Starts `app.py` (demo mode) on a free port, waits until every simulator has been polled and
+the demo people are spread over online, away and offline, then photographs `/wall` and, signed
+in as the demo agent, `/` at 1920x1080 in Debian's Chromium via Playwright.
 """
 
 from __future__ import annotations
@@ -27,13 +28,22 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _wait_ready(url: str, deadline_s: float = 30) -> None:
+def _wait_ready(url: str, deadline_s: float = 120) -> None:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url + "/api/presence", timeout=2) as response:
                 body = json.load(response)
-            if body["providers"]["servicenow"]["state"] == "ok":
+            statuses = {person["status"] for person in body["people"]}
+            # A picture worth taking: every source polled and the demo's people spread out.
+            if (
+                all(p["state"] == "ok" for p in body["providers"].values())
+                and {
+                    "away",
+                    "offline",
+                }
+                <= statuses
+            ):
                 return
         except (OSError, ValueError, KeyError):
             pass
@@ -60,11 +70,20 @@ def main(out_dir: str) -> None:
                     executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
                 )
                 page = browser.new_page(viewport={"width": 1920, "height": 1080})
-                for path, name in (("/wall", "wall.png"), ("/", "agent.png")):
-                    page.goto(url + path)
-                    page.wait_for_selector("[data-person-id]")
-                    page.screenshot(path=str(out / name))
-                    print(out / name)
+                page.goto(url + "/wall")  # the demo's wall needs no sign-in
+                page.wait_for_selector("[data-person-id]")
+                page.screenshot(path=str(out / "wall.png"))
+                print(out / "wall.png")
+                # The agent view as an agent: one click on the demo's sign-in page.
+                page.goto(url + "/login")
+                page.locator(".demo-accounts button", has_text="agent").click()
+                page.wait_for_selector(".visitor .visitor-cobrowse")
+                page.wait_for_selector('#connection-state[data-state="live"]')
+                page.wait_for_function(
+                    "!document.querySelector('#sm-empty').textContent.startsWith('Loading')"
+                )
+                page.screenshot(path=str(out / "agent.png"))
+                print(out / "agent.png")
                 browser.close()
         finally:
             proc.terminate()
