@@ -168,7 +168,8 @@ class SalesforceConfig(ProviderCommon):
     poll_seconds: float = Field(60, ge=0.1, le=3600)
     session_type: SoqlLiteral = "UI"
     login_type: SoqlLiteral = "Application"
-    ids_per_query: int = Field(200, ge=1, le=2000)
+    # The query travels in the URL: 500 ids of ~25 encoded bytes stay under the 16 KB limit.
+    ids_per_query: int = Field(200, ge=1, le=500)
     webhook_secret_env: EnvName | None = None  # enables POST /hooks/salesforce
     webhook_max_age_s: float = Field(300, ge=5, le=3600)
 

@@ -366,3 +366,45 @@ def test_cisco_section_names_its_missing_and_bad_keys() -> None:
     short = {**base, "expiry_seconds": 60}
     with pytest.raises(ConfigError, match=r"^providers\.cisco\.expiry_seconds: "):
         settings_from_dict({"providers": {"cisco": short}}, env)
+
+
+SALESFORCE = {
+    "base_url": "https://login.salesforce.com",
+    "client_id": "3MVG9.consumer",
+    "client_secret_env": "SF_SECRET",
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"client_secret_env": None},
+            "providers.salesforce: client_credentials needs client_secret_env",
+        ),
+        (
+            {"auth": "jwt_bearer", "username": "u@acme.com"},
+            "providers.salesforce: jwt_bearer needs",
+        ),
+        ({"ids_per_query": 501}, "providers.salesforce.ids_per_query:"),
+        ({"session_type": "UI' OR Id != '"}, "providers.salesforce.session_type: invalid value"),
+        ({"api_version": "v60"}, "providers.salesforce.api_version: invalid value"),
+    ],
+)
+def test_salesforce_section_names_its_bad_keys(changes: dict[str, Any], message: str) -> None:
+    section = {k: v for k, v in {**SALESFORCE, **changes}.items() if v is not None}
+    with pytest.raises(ConfigError) as err:
+        settings_from_dict({"providers": {"salesforce": section}}, {"SF_SECRET": "s"})
+    assert str(err.value).startswith(message)
+
+
+def test_a_valid_salesforce_section_keeps_its_defaults() -> None:
+    settings = settings_from_dict({"providers": {"salesforce": SALESFORCE}}, {"SF_SECRET": "s"})
+    section = settings.providers.salesforce
+    assert section is not None
+    assert (section.session_type, section.login_type, section.ids_per_query) == (
+        "UI",
+        "Application",
+        200,
+    )
+    assert settings.secret("SF_SECRET") == "s"

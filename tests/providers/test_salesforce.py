@@ -290,6 +290,16 @@ def test_default_chunks_keep_a_large_org_under_the_url_limit(rig: Rig) -> None:
     assert [r["status"] for r in rig.sim.requests("/query")] == [200] * 4
 
 
+def test_the_largest_chunk_allowed_still_fits_the_url_limit(rig: Rig) -> None:
+    users = [make_id("005", n) for n in range(2000, 2500)]
+    people = [Person(f"p{n}", "P", "T", {"salesforce": u}) for n, u in enumerate(users)]
+    rig.sim.sim.login(users[-1], notify=False)
+    result = statuses(rig.provider(people, ids_per_query=500))  # config's maximum
+    assert result[f"p{len(users) - 1}"][0] is Status.ONLINE
+    [request] = rig.sim.requests("/query")
+    assert request["status"] == 200  # the simulator answers 414 above 16 KB, as Salesforce
+
+
 def test_someone_in_several_teams_is_queried_once_and_shown_in_each(rig: Rig) -> None:
     rig.sim.login(ADA, notify=False)
     result = statuses(rig.provider())
