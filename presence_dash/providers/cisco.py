@@ -134,9 +134,15 @@ class CiscoPwsProvider(PollingProvider):
     def next_poll_seconds(self) -> float:
         if self._settle:
             return min(SETTLE_SECONDS, self.config.resync_seconds)
+        wait = self.config.resync_seconds
         if self._missed:
-            return min(FAST_RESYNC_SECONDS, self.config.resync_seconds)
-        return self.config.resync_seconds
+            wait = min(FAST_RESYNC_SECONDS, wait)
+        if self._reg is not None:
+            # A resync interval longer than the renewal margin must not let the registration
+            # lapse: wake up when it is due.
+            due = self._reg.created_at + timedelta(seconds=self.config.expiry_seconds * RENEW_AT)
+            wait = min(wait, max(0.0, (due - self.clock()).total_seconds()))
+        return wait
 
     # -- refresh ---------------------------------------------------------------------------
 

@@ -270,6 +270,15 @@ def test_registration_is_renewed_before_it_expires(rig: Rig) -> None:
     assert len(second["subscriptions"]) == 1 and len(second["endpoints"]) == 1  # old removed
 
 
+def test_a_long_resync_interval_still_wakes_up_for_the_renewal(rig: Rig) -> None:
+    provider = rig.provider(expiry_seconds=3600, resync_seconds=7200)
+    provider.poll()
+    provider.poll()  # settled after registration: the plain schedule applies
+    assert provider.next_poll_seconds == pytest.approx(3600 * 0.8, abs=5)
+    rig.clock_offset = timedelta(seconds=3000)
+    assert provider.next_poll_seconds == 0.0  # renewal overdue: refresh now
+
+
 def test_close_removes_our_endpoint_and_subscription(rig: Rig) -> None:
     provider = rig.provider()
     provider.poll()
