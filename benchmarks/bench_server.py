@@ -30,6 +30,8 @@ from datetime import timedelta
 
 import requests
 
+from presence_dash.auth.gate import allow_route
+from presence_dash.auth.policy import PUBLIC
 from presence_dash.config import settings_from_dict
 from presence_dash.factory import create_app
 from presence_dash.model import Observation, Person, Status
@@ -144,6 +146,8 @@ def main(argv: list[str]) -> int:
 
     app.add_url_rule("/_bench/go", "bench_go", go, methods=["POST"])
     app.add_url_rule("/_bench/stats", "bench_stats", stats)
+    for endpoint in ("bench_go", "bench_stats"):  # loopback-only control routes
+        allow_route(app, endpoint, PUBLIC)
     runtime.start()
     print(f"bench server ({mode}) pid {os.getpid()} on 127.0.0.1:{port}", flush=True)
     try:

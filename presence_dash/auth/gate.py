@@ -29,7 +29,7 @@ from .header_auth import HeaderAuth, NoRole, SpoofedHeader
 from .identity import NO_SIGN_IN, Identity
 from .kiosk import KioskTokens
 from .local_users import LocalUsers
-from .policy import SOCKET_EVENTS, allows, rule_for_route
+from .policy import SOCKET_EVENTS, Rule, allows, rule_for_route
 from .rate_limits import RateLimits
 from .roles import Role
 
@@ -67,6 +67,8 @@ class AuthRuntime:
     audit: AuditLog
     limits: RateLimits
     demo: bool
+    # Routes an embedding program adds to this app (e.g. the benchmark's control routes).
+    extra_routes: dict[str, Rule] = field(default_factory=dict)
     # Socket.IO sid -> who connected (kiosk screens are disconnected when revoked).
     sockets: dict[str, Identity] = field(default_factory=dict)
     # Socket.IO sid -> the sign-in it belongs to (signing out disconnects that sign-in's tabs).
@@ -253,7 +255,7 @@ def install_auth(
                 "this wall link is wrong or was revoked; ask an admin for a new one",
             )
         g.identity = identity
-        rule = rule_for_route(request.endpoint)
+        rule = auth.extra_routes.get(request.endpoint) or rule_for_route(request.endpoint)
         if rule is None:
             log.error("auth: route %s has no access rule; refused", request.endpoint)
             return _refuse(403, "no_access_rule", "this route has no access rule")
@@ -367,3 +369,9 @@ def _local_path(path: str) -> str:
 
 def current_auth(app: Flask) -> AuthRuntime:
     return app.extensions["presence_dash_auth"]
+
+
+def allow_route(app: Flask, endpoint: str, rule: Rule) -> None:
+    """Give a route added outside the package (benchmarks, embedding programs) its access
+    rule; without one the gate refuses it like any unlisted route."""
+    current_auth(app).extra_routes[endpoint] = rule
