@@ -96,18 +96,8 @@ class PresenceBoard:
         """Record a successful refresh of `source` and its observations; return how many
         observations were for unknown people (ignored). A `warning` (the refresh worked but
         something needs attention) makes the provider degraded with that message."""
-        ignored = 0
         with self._lock:
-            touched: set[str] = set()
-            for obs in observations:
-                per_person = self._obs.get(obs.person_id)
-                if per_person is None or obs.source != source:
-                    ignored += 1
-                    continue
-                old = per_person.get(source)
-                per_person[source] = obs
-                if old is None or (old.status, old.detail) != (obs.status, obs.detail):
-                    touched.add(obs.person_id)
+            touched, ignored = self._store(source, observations)
             state = ProviderState.DEGRADED if warning else ProviderState.OK
             self._set_health(source, ProviderHealth(state, now, warning))
             if source in self._stale:
@@ -115,6 +105,30 @@ class PresenceBoard:
                 touched.update(self._people_with(source))
             self._recompute(touched, now)
         return ignored
+
+    def push(self, source: str, observations: Iterable[Observation], now: datetime) -> int:
+        """Observations a vendor pushed between refreshes (an event): applied like a
+        refresh's, but they say nothing about the provider's health or freshness."""
+        with self._lock:
+            touched, ignored = self._store(source, observations)
+            self._recompute(touched, now)
+        return ignored
+
+    def _store(self, source: str, observations: Iterable[Observation]) -> tuple[set[str], int]:
+        """Keep each observation; (people whose source changed, observations ignored because
+        the person is unknown or the source is not `source`). Caller holds the lock."""
+        touched: set[str] = set()
+        ignored = 0
+        for obs in observations:
+            per_person = self._obs.get(obs.person_id)
+            if per_person is None or obs.source != source:
+                ignored += 1
+                continue
+            old = per_person.get(source)
+            per_person[source] = obs
+            if old is None or (old.status, old.detail) != (obs.status, obs.detail):
+                touched.add(obs.person_id)
+        return touched, ignored
 
     def record_failure(self, source: str, state: ProviderState, error: str, now: datetime) -> None:
         """A refresh failed: keep the last data (until it turns stale) and say why."""

@@ -15,7 +15,14 @@ from typing import Any
 
 from .board import PresenceBoard
 from .model import ProviderState
-from .providers.base import AuthFailed, Clock, PollingProvider, ProviderError
+from .providers.base import (
+    AuthFailed,
+    Clock,
+    HookRequest,
+    HookResponse,
+    PollingProvider,
+    ProviderError,
+)
 from .rules import is_stale
 
 log = logging.getLogger(__name__)
@@ -62,6 +69,19 @@ class ProviderRunner:
     def stop(self) -> None:
         self._stopped = True
         self.wake()
+
+    def handle_hook(self, request: HookRequest) -> HookResponse | None:
+        """A vendor's callback: the provider answers it; what the callback tells is applied
+        now, and a refresh it asks for runs as this loop's next step (the vendor gets its
+        answer at once)."""
+        answer = self.provider.handle_hook(request)
+        if answer is None:
+            return None
+        if answer.observations:
+            self.board.push(self.provider.name, answer.observations, self.clock())
+        if answer.refresh:
+            self.wake()
+        return answer
 
     def wake(self) -> None:
         """Refresh now (a push provider was notified of a change); cheap, any thread."""

@@ -515,3 +515,22 @@ def test_transitions_record_old_and_new_status() -> None:
     third = board.publish()
     assert third is not None
     assert [t.person_id for t in third.transitions] == ["bob"]
+
+
+def test_pushed_observations_change_people_but_not_the_providers_health() -> None:
+    board = make_board()
+    board.apply(SN, [obs("ada", Status.ONLINE), obs("bob", Status.ONLINE)], at(0))
+    board.publish()
+    board.record_failure(SN, ProviderState.DEGRADED, "HTTP 500", at(2))
+    ignored = board.push(
+        SN, [obs("ada", Status.OFFLINE, t=3, detail="Logged out"), obs("zed", Status.ONLINE)], at(3)
+    )
+    assert ignored == 1  # nobody called zed
+    ada = view(board.publish(), "ada")
+    assert (ada.status, ada.sources[SN].detail) == (Status.OFFLINE, "Logged out")
+    health = board.health()[SN]
+    assert (health.state, health.last_success, health.error) == (
+        ProviderState.DEGRADED,
+        at(0),
+        "HTTP 500",
+    )

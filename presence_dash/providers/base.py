@@ -71,6 +71,9 @@ class HookResponse:
     body: str = ""
     content_type: str = "text/plain"
     refresh: bool = False  # ask the runner to refresh now (a push notification)
+    # What the callback itself tells (e.g. a logout event): applied at once, before and
+    # whatever the refresh brings, so an event shows even while the vendor's API fails.
+    observations: tuple[Observation, ...] = ()
 
 
 class PollingProvider(ABC):

@@ -318,9 +318,31 @@ class SalesforceProvider(PollingProvider):
         if user is None:
             return _json_answer(404, "unknown_user", "not a configured Salesforce user")
         current = self._events.get(user)
+        observations: tuple[Observation, ...] = ()
         if current is None or current.at <= at:  # out-of-order events: the newest wins
             self._events[user] = _Event(kind, at)
-        return HookResponse(200, json.dumps({"ok": True}), "application/json", refresh=True)
+            # Shown at once (CONTRACT: a logout -> offline at once), even if the refresh
+            # this also asks for fails; that refresh then confirms it with the sessions.
+            status, detail = (
+                (Status.OFFLINE, "Logged out")
+                if kind == "logout"
+                else (
+                    Status.ONLINE,
+                    None,
+                )
+            )
+            observed = self.clock()
+            observations = tuple(
+                Observation(pid, self.name, status, observed, detail)
+                for pid in self.people_by_vendor_id[user]
+            )
+        return HookResponse(
+            200,
+            json.dumps({"ok": True}),
+            "application/json",
+            refresh=True,
+            observations=observations,
+        )
 
     def _first_use(self, signature: str) -> bool:
         now = time.monotonic()

@@ -31,9 +31,7 @@ def vendor_hook(name: str, path: str) -> ResponseReturnValue:
         body=request.get_data(cache=False),
         remote_addr=request.remote_addr,
     )
-    answer = runner.provider.handle_hook(hook) if runner else None
+    answer = runner.handle_hook(hook) if runner else None
     if answer is None:
         return error_response(404, "no_such_hook", f"no callback for {name!r} here")
-    if answer.refresh:
-        runner.wake()  # type: ignore[union-attr]
     return Response(answer.body, status=answer.status, content_type=answer.content_type)
