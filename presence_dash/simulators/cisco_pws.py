@@ -33,6 +33,8 @@ from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as defused_et
 from flask import Flask, Response, jsonify, request
 
+from .control import add_fault_route
+
 log = logging.getLogger(__name__)
 
 BASE = "/presence-service"
@@ -660,14 +662,11 @@ def _control_api(app: Flask, sim: CiscoPwsSim) -> None:
             sim.offset_s += seconds
         return jsonify({"offset_s": sim.offset_s, **sim.state()})
 
-    @app.post("/_sim/faults")
-    def add_fault() -> Any:
-        body = request.get_json(silent=True) or {}
-        kind = str(body.get("kind"))
-        if kind not in FAULT_KINDS:
-            return jsonify({"error": f"kind must be one of {sorted(FAULT_KINDS)}"}), 400
-        sim.add_fault(kind, int(body.get("count", 1)), float(body.get("delay_s", 2.0)))
-        return jsonify({"queued": len(sim.faults)})
+    def queue_faults(kind: str, count: int, delay_s: float) -> int:
+        sim.add_fault(kind, count, delay_s)
+        return len(sim.faults)
+
+    add_fault_route(app, FAULT_KINDS, queue_faults)
 
     @app.get("/_sim/state")
     def state() -> Any:

@@ -33,6 +33,7 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
+from .control import add_fault_route, fault_list_queue
 from .serve import SimulatorServer
 
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_~-]{1,62}$")
@@ -379,15 +380,7 @@ def _control_routes(app: Flask, sim: GlanceSim) -> None:
     def expire_tokens() -> Any:
         return jsonify({"expired": sim.expire_tokens()})
 
-    @app.post("/_sim/faults")
-    def add_fault() -> Any:
-        body = request.get_json(silent=True) or {}
-        kind = str(body.get("kind"))
-        if kind not in FAULT_KINDS:
-            return jsonify({"error": f"kind must be one of {sorted(FAULT_KINDS)}"}), 400
-        for _ in range(int(body.get("count", 1))):
-            sim.faults.append({"kind": kind, "delay_s": float(body.get("delay_s", 2.0))})
-        return jsonify({"queued": len(sim.faults)})
+    add_fault_route(app, FAULT_KINDS, fault_list_queue(sim.faults))
 
     @app.get("/_sim/signals")
     def signals() -> Any:

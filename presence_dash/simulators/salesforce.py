@@ -35,6 +35,7 @@ import jwt
 import requests
 from flask import Flask, Response, g, jsonify, request
 
+from .control import add_fault_route
 from .salesforce_soql import (
     FIELDS,
     Junction,
@@ -756,14 +757,11 @@ def _control_api(app: Flask, sim: SalesforceSim) -> None:
             {"page_size": sim.page_size, "api_limit": sim.api_limit, "api_usage": sim.api_usage}
         )
 
-    @app.post("/_sim/faults")
-    def add_fault() -> Any:
-        data = body()
-        kind = str(data.get("kind"))
-        if kind not in FAULT_KINDS:
-            return jsonify({"error": f"kind must be one of {sorted(FAULT_KINDS)}"}), 400
-        sim.add_fault(kind, int(data.get("count", 1)), float(data.get("delay_s", 2.0)))
-        return jsonify({"queued": len(sim.faults)})
+    def queue_faults(kind: str, count: int, delay_s: float) -> int:
+        sim.add_fault(kind, count, delay_s)
+        return len(sim.faults)
+
+    add_fault_route(app, FAULT_KINDS, queue_faults)
 
     @app.get("/_sim/state")
     def state() -> Any:

@@ -30,6 +30,8 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
+from .control import add_fault_route, add_password_route, fault_list_queue
+
 DEFAULT_BASE_PATH = "/api/x_acme_sm/screenmeet"
 TYPES = ("support", "cobrowse", "live", "replay")
 # agent_prefs option -> (settings key, the types that honour it); others are ignored.
@@ -265,20 +267,9 @@ def create_app(sim: ScreenMeetSim) -> Flask:
             sim.offset += timedelta(seconds=seconds)
             return jsonify({"now": _iso(sim.now())})
 
-    @app.post("/_sim/faults")
-    def add_fault() -> Any:
-        body = request.get_json(silent=True) or {}
-        kind = str(body.get("kind"))
-        if kind not in FAULT_KINDS:
-            return jsonify({"error": f"kind must be one of {sorted(FAULT_KINDS)}"}), 400
-        for _ in range(int(body.get("count", 1))):
-            sim.faults.append({"kind": kind, "delay_s": float(body.get("delay_s", 2.0))})
-        return jsonify({"queued": len(sim.faults)})
+    add_fault_route(app, FAULT_KINDS, fault_list_queue(sim.faults))
 
-    @app.post("/_sim/password")
-    def set_password() -> Any:
-        sim.password = str((request.get_json(silent=True) or {}).get("password", ""))
-        return jsonify({"ok": True})
+    add_password_route(app, sim)
 
     @app.get("/_sim/requests")
     def request_log() -> Any:

@@ -26,6 +26,8 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
+from .control import add_fault_route, add_password_route
+
 SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 FAULT_KINDS = {"500", "503", "401", "429", "slow", "malformed", "not_json", "html"}
 MAX_USERS_PER_CALL = 10_000
@@ -181,21 +183,14 @@ def create_app(sim: ServiceNowSim) -> Flask:
                 }
             )
 
-    @app.post("/_sim/faults")
-    def add_fault() -> Any:
-        body = request.get_json(silent=True) or {}
-        kind = str(body.get("kind"))
-        if kind not in FAULT_KINDS:
-            return jsonify({"error": f"kind must be one of {sorted(FAULT_KINDS)}"}), 400
-        for _ in range(int(body.get("count", 1))):
-            sim.faults.append(
-                {
-                    "kind": kind,
-                    "delay_s": float(body.get("delay_s", 2.0)),
-                    "retry_after": body.get("retry_after", 1),
-                }
-            )
-        return jsonify({"queued": len(sim.faults)})
+    def queue_faults(kind: str, count: int, delay_s: float) -> int:
+        # A 429/503 fault answers with this Retry-After.
+        retry_after = (request.get_json(silent=True) or {}).get("retry_after", 1)
+        fault = {"kind": kind, "delay_s": delay_s, "retry_after": retry_after}
+        sim.faults.extend(dict(fault) for _ in range(count))
+        return len(sim.faults)
+
+    add_fault_route(app, FAULT_KINDS, queue_faults)
 
     @app.post("/_sim/clock")
     def set_clock() -> Any:
@@ -219,10 +214,7 @@ def create_app(sim: ServiceNowSim) -> Flask:
             }
         )
 
-    @app.post("/_sim/password")
-    def set_password() -> Any:
-        sim.password = str((request.get_json(silent=True) or {}).get("password", ""))
-        return jsonify({"ok": True})
+    add_password_route(app, sim)
 
     @app.get("/_sim/requests")
     def request_log() -> Any:
