@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import socketio
 import sqlalchemy as sa
 from helpers import (
     APP_PY,
@@ -24,6 +25,7 @@ from helpers import (
     SN_PASSWORD_ENV,
     CiscoSimHandle,
     DashServer,
+    EventRecorder,
     SfSimHandle,
     SnSimHandle,
     start_cisco_sim,
@@ -166,3 +168,23 @@ def demo(tmp_path: Path) -> Iterator[DashServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def connect() -> Iterator[Callable[[DashServer], EventRecorder]]:
+    """Factory: a real python-socketio client on the websocket transport connected to a
+    dashboard, with a recorder that has seen the `snapshot`."""
+    clients: list[tuple[socketio.Client, DashServer]] = []
+
+    def open_client(server: DashServer) -> EventRecorder:
+        client = socketio.Client(reconnection=False)
+        recorder = EventRecorder(client)
+        client.connect(server.url, transports=["websocket"], wait_timeout=5)
+        clients.append((client, server))
+        recorder.wait("snapshot")
+        return recorder
+
+    yield open_client
+    for client, server in clients:
+        server.stop()  # first: under gevent the server does not answer the close frame
+        client.disconnect()

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-import socketio
 from helpers import (
     CiscoSimHandle,
     DashServer,
@@ -60,25 +59,6 @@ def start_dash(
         return server
 
     return start
-
-
-@pytest.fixture
-def connect() -> Iterator[Callable[[DashServer], EventRecorder]]:
-    """Factory: a real python-socketio client on the websocket transport, with a recorder."""
-    clients: list[tuple[socketio.Client, DashServer]] = []
-
-    def open_client(server: DashServer) -> EventRecorder:
-        client = socketio.Client(reconnection=False)
-        recorder = EventRecorder(client)
-        client.connect(server.url, transports=["websocket"], wait_timeout=5)
-        clients.append((client, server))
-        recorder.wait("snapshot")
-        return recorder
-
-    yield open_client
-    for client, server in clients:
-        server.stop()  # first: under gevent the server does not answer the close frame
-        client.disconnect()
 
 
 # -- helpers --------------------------------------------------------------------------------

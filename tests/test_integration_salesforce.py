@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 import requests
-import socketio
 from helpers import (
     SF_WEBHOOK_SECRET,
     DashServer,
@@ -70,25 +69,6 @@ def start_dash(
         return server
 
     return start
-
-
-@pytest.fixture
-def connect() -> Iterator[Callable[[DashServer], EventRecorder]]:
-    """Factory: a real python-socketio client on the websocket transport, with a recorder."""
-    clients: list[tuple[socketio.Client, DashServer]] = []
-
-    def open_client(server: DashServer) -> EventRecorder:
-        client = socketio.Client(reconnection=False)
-        recorder = EventRecorder(client)
-        client.connect(server.url, transports=["websocket"], wait_timeout=5)
-        clients.append((client, server))
-        recorder.wait("snapshot")
-        return recorder
-
-    yield open_client
-    for client, server in clients:
-        server.stop()
-        client.disconnect()
 
 
 def _provider(server: DashServer) -> dict[str, Any]:
