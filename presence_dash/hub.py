@@ -7,7 +7,6 @@ grows with the number of clients only by the socket writes themselves.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -16,11 +15,10 @@ from flask_socketio import SocketIO
 
 from .board import Batch, PresenceBoard
 from .metrics import Metrics
+from .paced_push import PacedPush
 from .providers.base import Clock
 from .serialize import person_json, providers_json, snapshot_json, without_error_details
 from .timefmt import iso_z
-
-log = logging.getLogger(__name__)
 
 STALENESS_CHECK_S = 1.0
 # Socket.IO rooms by what a client may see of provider health (auth/policy.py).
@@ -28,7 +26,7 @@ DETAILS_ROOM = "provider-details"
 SUMMARY_ROOM = "provider-summary"
 
 
-class PushHub:
+class PushHub(PacedPush):
     def __init__(
         self,
         socketio: SocketIO,
@@ -38,48 +36,21 @@ class PushHub:
         metrics: Metrics,
         on_batch: Callable[[Batch], None] = lambda batch: None,
     ) -> None:
-        self.socketio = socketio
+        super().__init__(socketio, push_interval_s, STALENESS_CHECK_S)
         self.board = board
         self.clock = clock
-        self.push_interval_s = push_interval_s
         self.metrics = metrics
         self.on_batch = on_batch
-        self._wake: Any = None
-        self._stopped = False
-        self._last_flush = 0.0
         self._snapshot_cache: tuple[tuple[int, int], dict[str, Any]] | None = None
 
-    def notify(self) -> None:
-        """Board callback: something changed; wake the loop (cheap, any thread)."""
-        if self._wake is not None:
-            self._wake.set()
-
-    def start(self) -> None:
-        self._wake = self.socketio.server.eio.create_event()
-        self.socketio.start_background_task(self._run)
-
-    def stop(self) -> None:
-        self._stopped = True
-        self.notify()
-
-    def _run(self) -> None:
-        while not self._stopped:
-            self._wake.wait(STALENESS_CHECK_S)
-            self._wake.clear()
-            try:
-                self.board.refresh(self.clock())
-                wait = self._last_flush + self.push_interval_s - time.monotonic()
-                if wait > 0:
-                    self.socketio.sleep(wait)  # batch whatever else arrives meanwhile
-                self.flush()
-            except Exception:
-                log.exception("push hub: error while pushing; continuing")
+    def before_wait(self) -> None:
+        self.board.refresh(self.clock())  # sources turn stale even when nothing is pushed
 
     def flush(self) -> None:
         started = time.perf_counter()
         batch = self.board.publish()
         if batch is not None:
-            self._last_flush = time.monotonic()
+            self.flushed()
             payload = {"seq": batch.seq, "changes": [person_json(v) for v in batch.changes]}
             self.socketio.emit("presence", payload)
             self.metrics.batches.inc()

@@ -6,16 +6,13 @@ whole list with its `seq`; at most one event per push interval.
 
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
 from flask_socketio import SocketIO
 
+from .paced_push import PacedPush
 from .timefmt import iso_z
 from .visitors import Visitor, VisitorBoard, VisitorsBatch
-
-log = logging.getLogger(__name__)
 
 IDLE_WAIT_S = 5.0
 
@@ -39,43 +36,17 @@ def visitors_json(batch: VisitorsBatch, counts: dict[int, int]) -> dict[str, Any
     }
 
 
-class VisitorPush:
+class VisitorPush(PacedPush):
     def __init__(self, socketio: SocketIO, board: VisitorBoard, push_interval_s: float) -> None:
-        self.socketio = socketio
+        super().__init__(socketio, push_interval_s, IDLE_WAIT_S)
         self.board = board
-        self.push_interval_s = push_interval_s
-        self._wake: Any = None
-        self._stopped = False
-        self._last_flush = 0.0
-
-    def notify(self) -> None:
-        """Board callback: the visitors changed (cheap, any thread)."""
-        if self._wake is not None:
-            self._wake.set()
 
     def start(self) -> None:
-        self._wake = self.socketio.server.eio.create_event()
         self.board.on_dirty = self.notify
-        self.socketio.start_background_task(self._run)
-
-    def stop(self) -> None:
-        self._stopped = True
-        self.notify()
-
-    def _run(self) -> None:
-        while not self._stopped:
-            self._wake.wait(IDLE_WAIT_S)
-            self._wake.clear()
-            try:
-                wait = self._last_flush + self.push_interval_s - time.monotonic()
-                if wait > 0:
-                    self.socketio.sleep(wait)  # batch arrivals and departures close together
-                self.flush()
-            except Exception:
-                log.exception("visitor push: error while pushing; continuing")
+        super().start()
 
     def flush(self) -> None:
         batch = self.board.publish()
         if batch is not None:
-            self._last_flush = time.monotonic()
+            self.flushed()
             self.socketio.emit("visitors", visitors_json(batch, self.board.counts()))
