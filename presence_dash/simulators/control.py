@@ -28,6 +28,17 @@ def add_fault_route(
         return jsonify({"queued": queue(kind, count, delay_s)})
 
 
+def basic_auth_is(username: str, password: str) -> bool:
+    """Whether the request carries HTTP basic auth with exactly these credentials
+    (werkzeug parses the header; a malformed one is simply not a match)."""
+    auth = request.authorization
+    return (
+        auth is not None
+        and auth.type == "basic"
+        and (auth.username, auth.password) == (username, password)
+    )
+
+
 def add_password_route(app: Flask, sim: Any) -> None:
     """`POST /_sim/password {"password"}`: the vendor rotated the API user's password."""
 

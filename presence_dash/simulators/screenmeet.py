@@ -16,7 +16,6 @@ the request log.
 
 from __future__ import annotations
 
-import base64
 import random
 import secrets
 import string
@@ -30,7 +29,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from .control import add_fault_route, add_password_route, fault_list_queue
+from .control import add_fault_route, add_password_route, basic_auth_is, fault_list_queue
 
 DEFAULT_BASE_PATH = "/api/x_acme_sm/screenmeet"
 TYPES = ("support", "cobrowse", "live", "replay")
@@ -336,14 +335,7 @@ def _not_found(sid: Any) -> Any:
 
 
 def _authorized(sim: ScreenMeetSim) -> bool:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Basic "):
-        return False
-    try:
-        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-    except ValueError:
-        return False
-    return (user, password) == (sim.username, sim.password)
+    return basic_auth_is(sim.username, sim.password)
 
 
 def _page(text: str) -> Response:

@@ -15,7 +15,6 @@ request log. Demo mode moves users between active, idle and gone on its own.
 
 from __future__ import annotations
 
-import base64
 import random
 import re
 import threading
@@ -26,7 +25,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from .control import add_fault_route, add_password_route
+from .control import add_fault_route, add_password_route, basic_auth_is
 
 SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 FAULT_KINDS = {"500", "503", "401", "429", "slow", "malformed", "not_json", "html"}
@@ -224,14 +223,7 @@ def create_app(sim: ServiceNowSim) -> Flask:
 
 
 def _authorized(sim: ServiceNowSim) -> bool:
-    header = request.headers.get("Authorization", "")
-    if not header.startswith("Basic "):
-        return False
-    try:
-        user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-    except ValueError:
-        return False
-    return (user, password) == (sim.username, sim.password)
+    return basic_auth_is(sim.username, sim.password)
 
 
 def _next_fault(sim: ServiceNowSim) -> dict[str, Any] | None:
