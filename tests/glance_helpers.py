@@ -4,17 +4,15 @@ keeps `visitors` events."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from helpers import EventRecorder
+from helpers import EventRecorder, SimControl
 
 from presence_dash.simulators import glance as glance_sim_module
-from presence_dash.simulators.serve import SimulatorServer
 
 GROUP = 72431
 OTHER_GROUP = 55120
@@ -24,7 +22,7 @@ PARTNER_USER = "presence-dash"
 
 
 @dataclass
-class GlanceSimHandle:
+class GlanceSimHandle(SimControl):
     servers: glance_sim_module.GlanceServers
     http: requests.Session = field(default_factory=requests.Session)
 
@@ -38,11 +36,6 @@ class GlanceSimHandle:
 
     def server_name(self, index: int) -> str:
         return self.sim.servers[index]
-
-    def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.http.post(self.url + path, json=body or {}, timeout=5)
-        assert response.status_code == 200, response.text
-        return response.json()
 
     def arrive(
         self, visitor_id: str, group_id: int = GROUP, server: int = 0, **page: str
@@ -66,18 +59,11 @@ class GlanceSimHandle:
     def expire_tokens(self) -> int:
         return self._post("/_sim/expire-tokens")["expired"]
 
-    def fault(self, kind: str, count: int = 1) -> int:
-        return self._post("/_sim/faults", {"kind": kind, "count": count})["queued"]
-
     def signals(self) -> list[dict[str, Any]]:
-        response = self.http.get(self.url + "/_sim/signals", timeout=5)
-        assert response.status_code == 200
-        return response.json()["signals"]
+        return self._get("/_sim/signals")["signals"]
 
     def requests_log(self, path: str | None = None) -> list[dict[str, Any]]:
-        response = self.http.get(self.url + "/_sim/requests", timeout=5)
-        assert response.status_code == 200
-        entries = response.json()["requests"]
+        entries = self._get("/_sim/requests")["requests"]
         return [e for e in entries if path is None or e["path"] == path]
 
     def close(self) -> None:
@@ -85,16 +71,13 @@ class GlanceSimHandle:
         self.http.close()
 
 
-def _serve_fast(server: SimulatorServer) -> None:
-    # A short shutdown poll, as helpers.start_sn_sim does: teardown stays quick.
-    threading.Thread(target=server.server.serve_forever, args=(0.02,), daemon=True).start()
-
-
 def start_glance_sim(presence_servers: int = 2) -> GlanceSimHandle:
     sim = glance_sim_module.GlanceSim(
         groups={GROUP, OTHER_GROUP}, api_key=API_KEY, partner_user_ids={PARTNER_USER}
     )
-    servers = glance_sim_module.serve(sim, presence_servers=presence_servers, start=_serve_fast)
+    servers = glance_sim_module.serve(
+        sim, presence_servers=presence_servers, start=lambda server: server.start()
+    )
     return GlanceSimHandle(servers)
 
 

@@ -63,8 +63,30 @@ def person(pid: str, team: str = "Service Desk") -> dict[str, str]:
 # -- the ServiceNow simulator ---------------------------------------------------------------
 
 
+class SimControl:
+    """What every simulator handle does through its simulator's `/_sim/` control API;
+    subclasses provide `url` and `http`."""
+
+    url: str
+    http: requests.Session
+
+    def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = self.http.post(self.url + path, json=body or {}, timeout=5)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def _get(self, path: str, timeout: float = 5) -> dict[str, Any]:
+        response = self.http.get(self.url + path, timeout=timeout)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def fault(self, kind: str, count: int = 1, **options: Any) -> int:
+        """The next `count` vendor calls fail with `kind`; returns how many are queued."""
+        return self._post("/_sim/faults", {"kind": kind, "count": count, **options})["queued"]
+
+
 @dataclass
-class SnSimHandle:
+class SnSimHandle(SimControl):
     """A running ServiceNowSim; the helpers go through its HTTP control API (`/_sim/`)."""
 
     sim: sn.ServiceNowSim
@@ -74,11 +96,6 @@ class SnSimHandle:
     @property
     def url(self) -> str:
         return self.server.url
-
-    def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.http.post(self.url + path, json=body, timeout=5)
-        assert response.status_code == 200, response.text
-        return response.json()
 
     def set_user(
         self, sys_id: str, seconds_ago: float | None = None, last_on: int | None = None
@@ -92,9 +109,6 @@ class SnSimHandle:
             body["last_on"] = last_on
         return self._post(f"/_sim/users/{sys_id}", body)
 
-    def fault(self, kind: str, count: int = 1, **options: Any) -> int:
-        return self._post("/_sim/faults", {"kind": kind, "count": count, **options})["queued"]
-
     def clock(self, skew_ms: int) -> dict[str, Any]:
         return self._post("/_sim/clock", {"skew_ms": skew_ms})
 
@@ -102,9 +116,7 @@ class SnSimHandle:
         self._post("/_sim/password", {"password": password})
 
     def request_log(self) -> dict[str, Any]:
-        response = self.http.get(self.url + "/_sim/requests", timeout=5)
-        assert response.status_code == 200
-        return response.json()
+        return self._get("/_sim/requests")
 
     def presence(self, users: list[str], auth: tuple[str, str] | None = None) -> requests.Response:
         return self.http.post(
@@ -117,11 +129,7 @@ class SnSimHandle:
 
 def start_sn_sim(sim: sn.ServiceNowSim | None = None) -> SnSimHandle:
     sim = sim or sn.ServiceNowSim(username=SN_USERNAME, password=SN_PASSWORD)
-    server = SimulatorServer(sn.create_app(sim))
-    # SimulatorServer.start() with werkzeug's default 0.5 s shutdown poll would add half a
-    # second to every test's teardown; serve the same server with a shorter poll instead.
-    threading.Thread(target=server.server.serve_forever, args=(0.02,), daemon=True).start()
-    return SnSimHandle(sim, server)
+    return SnSimHandle(sim, SimulatorServer(sn.create_app(sim)).start())
 
 
 # -- config files ---------------------------------------------------------------------------
@@ -317,7 +325,7 @@ CISCO_END_USER = "presence.dash@example.com"
 
 
 @dataclass
-class CiscoSimHandle:
+class CiscoSimHandle(SimControl):
     """A running CiscoPwsSim; the helpers go through its HTTP control API (`/_sim/`)."""
 
     sim: cisco.CiscoPwsSim
@@ -332,11 +340,6 @@ class CiscoSimHandle:
     def base(self) -> str:
         """The PWS base URL, as a config would name it."""
         return self.server.url + "/presence-service"
-
-    def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.http.post(self.url + path, json=body or {}, timeout=5)
-        assert response.status_code == 200, response.text
-        return response.json()
 
     def set_contact(
         self, uri: str, status: str, activities: list[str] | None = None
@@ -356,18 +359,11 @@ class CiscoSimHandle:
     def advance(self, seconds: float) -> dict[str, Any]:
         return self._post("/_sim/advance", {"seconds": seconds})
 
-    def fault(self, kind: str, count: int = 1, **options: Any) -> int:
-        return self._post("/_sim/faults", {"kind": kind, "count": count, **options})["queued"]
-
     def state(self) -> dict[str, Any]:
-        response = self.http.get(self.url + "/_sim/state", timeout=5)
-        assert response.status_code == 200
-        return response.json()
+        return self._get("/_sim/state")
 
     def notifications(self) -> list[dict[str, Any]]:
-        response = self.http.get(self.url + "/_sim/notifications", timeout=5)
-        assert response.status_code == 200
-        return response.json()["sent"]
+        return self._get("/_sim/notifications")["sent"]
 
     def close(self) -> None:
         self.server.shutdown()
@@ -379,9 +375,7 @@ def start_cisco_sim(sim: cisco.CiscoPwsSim | None = None) -> CiscoSimHandle:
     sim = sim or cisco.CiscoPwsSim(
         app_user=CISCO_APP_USER, app_password=CISCO_APP_PASSWORD, end_users={CISCO_END_USER}
     )
-    server = SimulatorServer(cisco.create_app(sim))
-    threading.Thread(target=server.server.serve_forever, args=(0.02,), daemon=True).start()
-    return CiscoSimHandle(sim, server)
+    return CiscoSimHandle(sim, SimulatorServer(cisco.create_app(sim)).start())
 
 
 def cisco_section(sim: CiscoSimHandle, callback_port: int, **overrides: Any) -> dict[str, Any]:
@@ -429,7 +423,7 @@ def rsa_key_pair() -> tuple[str, str]:
 
 
 @dataclass
-class SfSimHandle:
+class SfSimHandle(SimControl):
     """A running SalesforceSim; the helpers go through its HTTP control API (`/_sim/`)."""
 
     sim: sf.SalesforceSim
@@ -439,11 +433,6 @@ class SfSimHandle:
     @property
     def url(self) -> str:
         return self.server.url
-
-    def _post(self, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = self.http.post(self.url + path, json=body or {}, timeout=5)
-        assert response.status_code == 200, response.text
-        return response.json()
 
     def add_user(self, user_id: str | None = None, name: str = "") -> str:
         return self._post("/_sim/users", {"id": user_id, "name": name})["id"]
@@ -465,24 +454,15 @@ class SfSimHandle:
     def settings(self, **values: Any) -> dict[str, Any]:
         return self._post("/_sim/settings", values)
 
-    def fault(self, kind: str, count: int = 1, **options: Any) -> int:
-        return self._post("/_sim/faults", {"kind": kind, "count": count, **options})["queued"]
-
     def state(self) -> dict[str, Any]:
-        response = self.http.get(self.url + "/_sim/state", timeout=5)
-        assert response.status_code == 200
-        return response.json()
+        return self._get("/_sim/state")
 
     def requests(self, path_part: str = "") -> list[dict[str, Any]]:
         """The logged API and token calls whose path contains `path_part`."""
-        response = self.http.get(self.url + "/_sim/requests", timeout=5)
-        assert response.status_code == 200
-        return [r for r in response.json()["requests"] if path_part in r["path"]]
+        return [r for r in self._get("/_sim/requests")["requests"] if path_part in r["path"]]
 
     def webhooks(self) -> list[dict[str, Any]]:
-        response = self.http.get(self.url + "/_sim/webhooks", timeout=10)
-        assert response.status_code == 200
-        return response.json()["sent"]
+        return self._get("/_sim/webhooks", timeout=10)["sent"]
 
     def close(self) -> None:
         self.server.shutdown()
@@ -497,9 +477,7 @@ def start_salesforce_sim(sim: sf.SalesforceSim | None = None) -> SfSimHandle:
         api_user=SF_API_USER,
         jwt_public_key=rsa_key_pair()[1],
     )
-    server = SimulatorServer(sf.create_app(sim))
-    threading.Thread(target=server.server.serve_forever, args=(0.02,), daemon=True).start()
-    return SfSimHandle(sim, server)
+    return SfSimHandle(sim, SimulatorServer(sf.create_app(sim)).start())
 
 
 def salesforce_section(sim: SfSimHandle, **overrides: Any) -> dict[str, Any]:

@@ -3,12 +3,12 @@ and the `[providers.screenmeet]` section that points a dashboard at it."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
+from helpers import SimControl
 
 from presence_dash.simulators import screenmeet as sm
 from presence_dash.simulators.serve import SimulatorServer
@@ -19,7 +19,7 @@ SM_PASSWORD_ENV = "SM_PASSWORD"
 
 
 @dataclass
-class ScreenMeetSimHandle:
+class ScreenMeetSimHandle(SimControl):
     sim: sm.ScreenMeetSim
     server: SimulatorServer
     http: requests.Session = field(default_factory=requests.Session)
@@ -41,21 +41,13 @@ class ScreenMeetSimHandle:
         )
 
     def sessions(self) -> dict[str, dict[str, Any]]:
-        response = self.http.get(self.url + "/_sim/sessions", timeout=5)
-        assert response.status_code == 200, response.text
-        return {s["id"]: s for s in response.json()["sessions"]}
+        return {s["id"]: s for s in self._get("/_sim/sessions")["sessions"]}
 
     def advance(self, seconds: float) -> None:
-        response = self.http.post(self.url + "/_sim/advance", json={"seconds": seconds}, timeout=5)
-        assert response.status_code == 200, response.text
-
-    def fault(self, kind: str, count: int = 1, **options: Any) -> None:
-        body = {"kind": kind, "count": count, **options}
-        response = self.http.post(self.url + "/_sim/faults", json=body, timeout=5)
-        assert response.status_code == 200, response.text
+        self._post("/_sim/advance", {"seconds": seconds})
 
     def request_log(self) -> list[dict[str, Any]]:
-        return self.http.get(self.url + "/_sim/requests", timeout=5).json()["requests"]
+        return self._get("/_sim/requests")["requests"]
 
     def close(self) -> None:
         self.server.shutdown()
@@ -64,9 +56,7 @@ class ScreenMeetSimHandle:
 
 def start_screenmeet_sim(sim: sm.ScreenMeetSim | None = None) -> ScreenMeetSimHandle:
     sim = sim or sm.ScreenMeetSim(username=SM_USERNAME, password=SM_PASSWORD)
-    server = SimulatorServer(sm.create_app(sim))
-    threading.Thread(target=server.server.serve_forever, args=(0.02,), daemon=True).start()
-    return ScreenMeetSimHandle(sim, server)
+    return ScreenMeetSimHandle(sim, SimulatorServer(sm.create_app(sim)).start())
 
 
 def screenmeet_section(handle: ScreenMeetSimHandle, **overrides: Any) -> dict[str, Any]:
