@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import socketio
 import sqlalchemy as sa
+from glance_helpers import GlanceSimHandle, running_glance_sim
 from helpers import (
     APP_PY,
     CISCO_APP_PASSWORD,
@@ -36,6 +37,7 @@ from helpers import (
 )
 from helpers import free_port as _free_port
 from helpers import make_config as _make_config
+from screenmeet_helpers import ScreenMeetSimHandle, start_screenmeet_sim
 
 from presence_dash.db import engine_for
 
@@ -112,6 +114,21 @@ def salesforce_sim() -> Iterator[SfSimHandle]:
     """A Salesforce org simulator (client id/secret from helpers, JWT key pair from
     `rsa_key_pair()`) on a free loopback port."""
     handle = start_salesforce_sim()
+    yield handle
+    handle.close()
+
+
+@pytest.fixture
+def glance_sim() -> Iterator[GlanceSimHandle]:
+    """The Glance simulator (groups 72431 and 55120, two presence servers)."""
+    with running_glance_sim() as handle:
+        yield handle
+
+
+@pytest.fixture
+def screenmeet_sim() -> Iterator[ScreenMeetSimHandle]:
+    """A ScreenMeet bridge simulator (user sm.bridge / sm-pw) on a free loopback port."""
+    handle = start_screenmeet_sim()
     yield handle
     handle.close()
 

@@ -21,17 +21,10 @@ from glance_helpers import (
     GlanceSimHandle,
     VisitorRecorder,
     glance_section,
-    running_glance_sim,
 )
 from helpers import DashServer, wait_for
 
 COBROWSE_FUNC = "GLANCE.Cobrowse.Visitor.startSession"
-
-
-@pytest.fixture
-def glance_sim() -> Iterator[GlanceSimHandle]:
-    with running_glance_sim() as handle:
-        yield handle
 
 
 @pytest.fixture

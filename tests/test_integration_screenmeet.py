@@ -24,7 +24,6 @@ from screenmeet_helpers import (
     ScreenMeetSimHandle,
     in_minutes,
     screenmeet_section,
-    start_screenmeet_sim,
 )
 
 PEOPLE = [{"id": "ada", "name": "Ada", "team": "Service Desk"}]
@@ -41,10 +40,8 @@ BODY = {
 
 
 @pytest.fixture
-def sim() -> Iterator[ScreenMeetSimHandle]:
-    handle = start_screenmeet_sim()
-    yield handle
-    handle.close()
+def sim(screenmeet_sim: ScreenMeetSimHandle) -> ScreenMeetSimHandle:
+    return screenmeet_sim
 
 
 @pytest.fixture

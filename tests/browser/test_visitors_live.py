@@ -5,7 +5,7 @@ its JSON, a visitor who left shows the failure, and arrivals appear live."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,6 @@ from glance_helpers import (
     GROUP,
     GlanceSimHandle,
     glance_section,
-    running_glance_sim,
 )
 from helpers import DashServer, wait_for
 
@@ -25,12 +24,6 @@ pytestmark = pytest.mark.browser
 # tests/browser/conftest.py.
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
-
-
-@pytest.fixture
-def glance_sim() -> Iterator[GlanceSimHandle]:
-    with running_glance_sim() as handle:
-        yield handle
 
 
 @pytest.fixture

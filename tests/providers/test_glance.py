@@ -4,7 +4,6 @@ to the visitor's own presence server, and the SSRF guard on the server name Glan
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +15,6 @@ from glance_helpers import (
     OTHER_GROUP,
     GlanceSimHandle,
     glance_section,
-    running_glance_sim,
 )
 
 from presence_dash.config import GlanceConfig
@@ -26,12 +24,6 @@ from presence_dash.providers.glance_direct import DirectServerRefused
 from presence_dash.timefmt import utc_now
 
 COBROWSE = {"func": "GLANCE.Cobrowse.Visitor.startSession"}
-
-
-@pytest.fixture
-def glance_sim() -> Iterator[GlanceSimHandle]:
-    with running_glance_sim() as handle:
-        yield handle
 
 
 def provider(handle: GlanceSimHandle, secret: str = API_KEY, **overrides: Any) -> GlanceProvider:

@@ -6,7 +6,6 @@ host token."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from screenmeet_helpers import (
     SM_PASSWORD,
     SM_USERNAME,
     ScreenMeetSimHandle,
-    start_screenmeet_sim,
 )
 
 from presence_dash.screenmeet.client import ScreenMeetClient, ScreenMeetError
@@ -32,10 +30,8 @@ BODY = {
 
 
 @pytest.fixture
-def sim() -> Iterator[ScreenMeetSimHandle]:
-    handle = start_screenmeet_sim()
-    yield handle
-    handle.close()
+def sim(screenmeet_sim: ScreenMeetSimHandle) -> ScreenMeetSimHandle:
+    return screenmeet_sim
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -18,14 +17,7 @@ from glance_helpers import (
     OTHER_GROUP,
     PARTNER_USER,
     GlanceSimHandle,
-    running_glance_sim,
 )
-
-
-@pytest.fixture
-def glance_sim() -> Iterator[GlanceSimHandle]:
-    with running_glance_sim() as handle:
-        yield handle
 
 
 def key_for(expiry: int, api_key: str = API_KEY, partner: int = GROUP) -> str:

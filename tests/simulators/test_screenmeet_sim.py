@@ -6,7 +6,6 @@ session, rescheduling one that is no longer scheduled)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -16,7 +15,6 @@ from screenmeet_helpers import (
     SM_USERNAME,
     ScreenMeetSimHandle,
     in_minutes,
-    start_screenmeet_sim,
 )
 
 PARAMS = {
@@ -31,10 +29,8 @@ ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 @pytest.fixture
-def sim() -> Iterator[ScreenMeetSimHandle]:
-    handle = start_screenmeet_sim()
-    yield handle
-    handle.close()
+def sim(screenmeet_sim: ScreenMeetSimHandle) -> ScreenMeetSimHandle:
+    return screenmeet_sim
 
 
 def _result(response: requests.Response) -> Any:
