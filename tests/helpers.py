@@ -4,6 +4,7 @@ files, the real dashboard as a subprocess, and a Socket.IO client that records e
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import socket
 import subprocess
@@ -45,10 +46,27 @@ def wait_for(
         time.sleep(interval)  # a poll interval, not a synchronisation
 
 
+# Ports for processes a test starts later (the dashboard), below the kernel's ephemeral range
+# (32768+) that every `bind(port 0)` draws from: a simulator or client socket in another
+# pytest-xdist worker can then never take a port between our check and the server's bind.
+# Each worker gets its own block, so workers do not pick each other's ports either.
+_PORT_BLOCK = 1000
+_PORT_BASE = 20000
+_port_offsets = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    start = _PORT_BASE + _PORT_BLOCK * (int(worker) if worker.isdigit() else 0)
+    for _ in range(_PORT_BLOCK):
+        port = start + next(_port_offsets) % _PORT_BLOCK
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # still in use (e.g. TIME_WAIT from an earlier test)
+            return port
+    raise RuntimeError(f"no free port in {start}..{start + _PORT_BLOCK - 1}")
 
 
 def sys_id(name: str) -> str:
