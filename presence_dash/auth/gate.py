@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, Response, g, redirect, request, session, url_for
+from flask import Flask, Response, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -58,6 +58,12 @@ class LoginUser(UserMixin):
         return self.identity.name
 
 
+@dataclass(frozen=True)
+class ConnectedSocket:
+    identity: Identity
+    login: str | None  # LOGIN_SESSION_KEY of the sign-in, None for kiosks and proxies
+
+
 @dataclass
 class AuthRuntime:
     config: AuthConfig
@@ -69,10 +75,9 @@ class AuthRuntime:
     demo: bool
     # Routes an embedding program adds to this app (e.g. the benchmark's control routes).
     extra_routes: dict[str, Rule] = field(default_factory=dict)
-    # Socket.IO sid -> who connected (kiosk screens are disconnected when revoked).
-    sockets: dict[str, Identity] = field(default_factory=dict)
-    # Socket.IO sid -> the sign-in it belongs to (signing out disconnects that sign-in's tabs).
-    socket_logins: dict[str, str] = field(default_factory=dict)
+    # Socket.IO sid -> who connected and from which sign-in (kiosk screens are disconnected
+    # when revoked, a sign-in's tabs when it signs out).
+    sockets: dict[str, ConnectedSocket] = field(default_factory=dict)
     _warned: set[str] = field(default_factory=set)
 
     @property
@@ -128,35 +133,33 @@ class AuthRuntime:
         rule = SOCKET_EVENTS["connect"]
         if identity is None or not allows(rule, identity.role, kiosk=identity.is_kiosk):
             return False
-        self.sockets[sid] = identity
         login = session.get(LOGIN_SESSION_KEY)
-        if isinstance(login, str):
-            self.socket_logins[sid] = login
+        self.sockets[sid] = ConnectedSocket(identity, login if isinstance(login, str) else None)
         return True
 
     def sees_details(self, sid: str) -> bool:
-        """Provider error details are for admins."""
-        identity = self.sockets.get(sid)
-        return identity is not None and identity.role >= Role.ADMIN and not identity.is_kiosk
+        client = self.sockets.get(sid)
+        return client is not None and client.identity.sees_provider_details
 
     def socket_allowed(self, sid: str, event: str) -> bool:
-        identity = self.sockets.get(sid)
+        client = self.sockets.get(sid)
         rule = SOCKET_EVENTS.get(event)
-        if identity is None or rule is None:
+        if client is None or rule is None:
             return False
-        return allows(rule, identity.role, kiosk=identity.is_kiosk)
+        return allows(rule, client.identity.role, kiosk=client.identity.is_kiosk)
 
     def socket_gone(self, sid: str) -> None:
         self.sockets.pop(sid, None)
-        self.socket_logins.pop(sid, None)
 
     def sockets_of_login(self, login: str) -> list[str]:
-        return [sid for sid, key in list(self.socket_logins.items()) if key == login]
+        return [sid for sid, client in list(self.sockets.items()) if client.login == login]
 
     def revoked_kiosk_sockets(self, revoked_id: int | None = None) -> list[str]:
         """Sids of wall screens whose token is revoked: `revoked_id` right after a revocation
         here; otherwise asks the database (a revocation on another node)."""
-        kiosk_sids = {sid: i.kiosk_id for sid, i in list(self.sockets.items()) if i.kiosk_id}
+        kiosk_sids = {
+            sid: c.identity.kiosk_id for sid, c in list(self.sockets.items()) if c.identity.kiosk_id
+        }
         if revoked_id is not None:
             return [sid for sid, kid in kiosk_sids.items() if kid == revoked_id]
         active = self.kiosks.active_ids({kid for kid in kiosk_sids.values() if kid})
@@ -281,7 +284,7 @@ def install_auth(
                     return _audited(
                         auth, identity, _refuse(401, "sign_in_required", "sign in first")
                     )
-                return redirect(url_for("auth.login_form", next=_local_path(request.full_path)))
+                return redirect(url_for("auth.login_form", next=local_path(request.full_path)))
             return _audited(
                 auth,
                 identity,
@@ -341,8 +344,6 @@ def _refuse(status: int, code: str, message: str) -> Response:
         body, status = error_response(status, code, message)  # type: ignore[misc]
         body.status_code = status
         return body
-    from flask import render_template
-
     return Response(
         render_template("refused.html", title="Not allowed", message=message, status=status),
         status=status,
@@ -361,9 +362,9 @@ def _cross_site() -> bool:
     return parts.netloc != request.host
 
 
-def _local_path(path: str) -> str:
-    """Only same-site paths as `next` (no open redirect to //evil.example)."""
-    path = path.rstrip("?")
+def local_path(raw: str | None) -> str:
+    """Only same-site paths as `next` (no open redirect to //evil.example); else "/"."""
+    path = (raw or "/").strip().rstrip("?") or "/"
     return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
 
 

@@ -18,6 +18,11 @@ class Identity:
     def is_kiosk(self) -> bool:
         return self.kiosk_id is not None
 
+    @property
+    def sees_provider_details(self) -> bool:
+        """Vendors' error texts (host and account names) are for admins, never for walls."""
+        return self.role >= Role.ADMIN and not self.is_kiosk
+
     def as_json(self) -> dict[str, object]:
         return {"name": self.name, "role": self.role.label, "via": self.via}
 

@@ -13,7 +13,7 @@ from flask import Blueprint, current_app, g, jsonify, redirect, render_template,
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
-from ..auth.gate import LOGIN_SESSION_KEY, AuthRuntime, LoginUser, current_auth
+from ..auth.gate import LOGIN_SESSION_KEY, AuthRuntime, LoginUser, current_auth, local_path
 from ..auth.identity import Identity
 from ..auth.kiosk import KioskToken
 from ..timefmt import iso_z
@@ -34,12 +34,6 @@ def _identity() -> Identity | None:
     return g.get("identity")
 
 
-def _next_path(raw: str | None) -> str:
-    path = (raw or "/").strip()
-    ok = path.startswith("/") and not path.startswith("//") and "\\" not in path
-    return path if ok else "/"
-
-
 # -- sign-in ----------------------------------------------------------------------------------
 
 
@@ -56,7 +50,7 @@ def _login_page(error: str | None = None, status: int = 200) -> ResponseReturnVa
             "login.html",
             title="Sign in",
             error=error,
-            next_path=_next_path(request.values.get("next")),
+            next_path=local_path(request.values.get("next")),
             auth_mode=auth.mode,
             demo_users=demo_users,
             demo_password=DEMO_PASSWORD,
@@ -95,7 +89,7 @@ def login() -> ResponseReturnValue:
     session[LOGIN_SESSION_KEY] = secrets.token_urlsafe(16)
     g.identity = identity
     _record_login(auth, identity.name, "ok", 200)
-    return redirect(_next_path(request.form.get("next")))
+    return redirect(local_path(request.form.get("next")))
 
 
 def _lockout_limit(auth: AuthRuntime) -> str:

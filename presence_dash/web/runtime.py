@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import current_app
+from flask import current_app, g
 
 if TYPE_CHECKING:
     from ..factory import Runtime
@@ -15,13 +15,6 @@ def runtime() -> Runtime:
 
 
 def sees_details() -> bool:
-    """Whether the current request may see provider error details (admins, or no sign-in
-    configured at all)."""
-    from flask import g
-
-    from ..auth.roles import Role
-
+    """Whether the current request may see provider error details (see Identity)."""
     identity = g.get("identity")
-    if "presence_dash_auth" not in current_app.extensions:
-        return True
-    return identity is not None and identity.role >= Role.ADMIN and not identity.is_kiosk
+    return identity is not None and identity.sees_provider_details

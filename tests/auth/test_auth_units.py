@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from presence_dash.auth.audit import redact
+from presence_dash.auth.gate import local_path
 from presence_dash.auth.header_auth import HeaderAuth, NoRole, SpoofedHeader
 from presence_dash.auth.passwords import hash_password, verify_password
 from presence_dash.auth.policy import PUBLIC, ROUTES, VIEW, Rule, allows
@@ -144,3 +145,20 @@ def test_auth_config_errors_name_the_key(auth: dict[str, object], message: str) 
     with pytest.raises(ConfigError) as err:
         settings_from_dict({"auth": auth}, {})
     assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("/wall?team=Desk", "/wall?team=Desk"),
+        ("/?", "/"),
+        (None, "/"),
+        ("", "/"),
+        ("//evil.example/", "/"),
+        ("https://evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("  /admin ", "/admin"),
+    ],
+)
+def test_only_local_paths_are_followed_after_sign_in(raw: str | None, expected: str) -> None:
+    assert local_path(raw) == expected
