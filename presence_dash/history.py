@@ -11,12 +11,12 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from .board import Transition
-from .db import create_schema, metadata
+from .db import UtcDateTime, create_schema, metadata
 from .model import Status
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ status_changes = sa.Table(
     sa.Column("person_id", sa.String(64), nullable=False),
     sa.Column("old_status", sa.String(16), nullable=False),
     sa.Column("new_status", sa.String(16), nullable=False),
-    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("changed_at", UtcDateTime, nullable=False),
     sa.Index("ix_status_changes_person_time", "person_id", "changed_at"),
 )
 
@@ -122,10 +122,9 @@ class HistoryStore:
 
 
 def _entry(row: sa.Row) -> HistoryEntry:
-    at = row.changed_at
-    if at.tzinfo is None:  # SQLite drops the zone; we only ever store UTC
-        at = at.replace(tzinfo=UTC)
-    return HistoryEntry(row.person_id, Status(row.old_status), Status(row.new_status), at)
+    return HistoryEntry(
+        row.person_id, Status(row.old_status), Status(row.new_status), row.changed_at
+    )
 
 
 def window(hours: float, now: datetime) -> datetime:

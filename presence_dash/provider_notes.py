@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .db import metadata
+from .db import UtcDateTime, metadata
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ provider_notes = sa.Table(
     sa.Column("provider", sa.String(32), primary_key=True),
     sa.Column("key", sa.String(64), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
 

@@ -9,12 +9,13 @@ import logging
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
-from ..db import metadata
+from ..db import UtcDateTime, metadata
+from ..timefmt import iso_z
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ audit_log = sa.Table(
     "audit_log",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
     sa.Column("actor", sa.String(128), nullable=False),
     sa.Column("role", sa.String(16), nullable=False),
     sa.Column("action", sa.String(64), nullable=False),
@@ -56,7 +57,7 @@ class AuditEntry:
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.id,
-            "at": self.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "at": iso_z(self.at),
             "actor": self.actor,
             "role": self.role,
             "action": self.action,
@@ -147,14 +148,13 @@ class AuditLog:
 
 
 def _entry(row: sa.Row) -> AuditEntry:
-    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)
     try:
         params = json.loads(row.params)
     except ValueError:
         params = row.params
     return AuditEntry(
         int(row.id),
-        at,
+        row.at,
         row.actor,
         row.role,
         row.action,

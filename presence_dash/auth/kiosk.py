@@ -16,7 +16,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..db import metadata
+from ..db import UtcDateTime, metadata
 
 kiosk_tokens = sa.Table(
     "kiosk_tokens",
@@ -25,9 +25,9 @@ kiosk_tokens = sa.Table(
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("token_sha256", sa.String(64), nullable=False, unique=True),
     sa.Column("created_by", sa.String(128), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("revoked_by", sa.String(128)),
-    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", UtcDateTime),
 )
 
 CACHE_SECONDS = 2.0
@@ -134,13 +134,7 @@ def _token(row: sa.Row) -> KioskToken:
         int(row.id),
         row.name,
         row.created_by,
-        _utc(row.created_at),
+        row.created_at,
         row.revoked_by,
-        _utc(row.revoked_at) if row.revoked_at else None,
+        row.revoked_at,
     )
-
-
-def _utc(value: datetime) -> datetime:
-    from datetime import UTC
-
-    return value if value.tzinfo else value.replace(tzinfo=UTC)  # SQLite drops the zone

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..db import create_schema, metadata
+from ..db import UtcDateTime, create_schema, metadata
 from .rules import OPENS_BEFORE_START, SessionStatus
 
 sessions_table = sa.Table(
@@ -28,12 +28,12 @@ sessions_table = sa.Table(
     sa.Column("label", sa.String(255), nullable=False),
     sa.Column("status", sa.String(32), nullable=False),
     sa.Column("scheduled", sa.Boolean, nullable=False),
-    sa.Column("start_time", sa.DateTime(timezone=True)),
+    sa.Column("start_time", UtcDateTime),
     sa.Column("pin", sa.Integer, nullable=False),
     sa.Column("user_url", sa.Text, nullable=False),
     sa.Column("host_url", sa.Text, nullable=False),
     sa.Column("host_auth_token", sa.Text, nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("expires_at", UtcDateTime),
     sa.Column("settings", sa.Text, nullable=False),
     sa.Column("parent_object_table", sa.String(80), nullable=False),
     sa.Column("parent_object_sys_id", sa.String(32), nullable=False),
@@ -41,10 +41,10 @@ sessions_table = sa.Table(
     sa.Column("person_id", sa.String(64)),
     sa.Column("notes", sa.Text, nullable=False),
     sa.Column("created_by", sa.String(128), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("closed_by", sa.String(128)),
-    sa.Column("closed_at", sa.DateTime(timezone=True)),
+    sa.Column("closed_at", UtcDateTime),
     sa.Index("ix_screenmeet_sessions_status", "status", "created_at"),
 )
 
@@ -56,7 +56,7 @@ requests_table = sa.Table(
     sa.Column("state", sa.String(8), nullable=False),  # "pending" | "done"
     sa.Column("status_code", sa.Integer),
     sa.Column("body", sa.Text),
-    sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("claimed_at", UtcDateTime, nullable=False),
 )
 
 # A claim whose request never finished (the process died mid-call) is taken over after this.
@@ -111,12 +111,6 @@ class Claim:
 def fingerprint(method: str, path: str, body: Any) -> str:
     canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
 
 
 class SessionStore:
@@ -190,7 +184,7 @@ class SessionStore:
                 return Claim(ClaimState.MISMATCH)
             if found.state == "done":
                 return Claim(ClaimState.DONE, found.status_code, json.loads(found.body))
-            if _utc(found.claimed_at) < now - ABANDONED_AFTER:
+            if found.claimed_at < now - ABANDONED_AFTER:
                 taken = conn.execute(
                     requests_table.update()
                     .where(
@@ -261,12 +255,12 @@ def _session(row: sa.Row) -> StoredSession:
         label=row.label,
         status=row.status,
         scheduled=bool(row.scheduled),
-        start_time=_utc(row.start_time),
+        start_time=row.start_time,
         pin=row.pin,
         user_url=row.user_url,
         host_url=row.host_url,
         host_auth_token=row.host_auth_token,
-        expires_at=_utc(row.expires_at),
+        expires_at=row.expires_at,
         settings=json.loads(row.settings),
         parent_object_table=row.parent_object_table,
         parent_object_sys_id=row.parent_object_sys_id,
@@ -274,8 +268,8 @@ def _session(row: sa.Row) -> StoredSession:
         person_id=row.person_id,
         notes=tuple(json.loads(row.notes)),
         created_by=row.created_by,
-        created_at=_utc(row.created_at),  # type: ignore[arg-type]
-        updated_at=_utc(row.updated_at),  # type: ignore[arg-type]
+        created_at=row.created_at,  # type: ignore[arg-type]
+        updated_at=row.updated_at,  # type: ignore[arg-type]
         closed_by=row.closed_by,
-        closed_at=_utc(row.closed_at),
+        closed_at=row.closed_at,
     )
