@@ -41,11 +41,9 @@ LOGIN_SESSION_KEY = "login_id"  # a random id per sign-in, shared by that browse
 # Vendor callbacks authenticate themselves (signatures, subscription ids); browsers never
 # post there, so CSRF and cross-site checks do not apply.
 UNCHECKED_BLUEPRINTS = frozenset({"hooks"})
-# Routes that write their own audit row (with what only they know: the user name tried,
-# the kiosk token's id).
-SELF_AUDITED = frozenset(
-    {"auth.login", "auth.logout", "auth.admin_create_kiosk_token", "auth.admin_revoke_kiosk_token"}
-)
+# Routes that write their own audit row: sign-in knows the user name tried (and must never
+# record the password field), sign-out writes its row while the session still says who.
+SELF_AUDITED = frozenset({"auth.login", "auth.logout"})
 
 
 class LoginUser(UserMixin):
@@ -334,7 +332,8 @@ def _record_action(auth: AuthRuntime, identity: Identity | None, status: int) ->
     if g.get("audited"):
         return
     g.audited = True
-    body = request.get_json(silent=True) if request.is_json else None
+    # JSON calls and plain forms (the admin page) alike; secrets are redacted by key.
+    body = request.get_json(silent=True) if request.is_json else request.form.to_dict() or None
     params = {"args": request.view_args or {}, "body": body}
     auth.record(identity, request.endpoint or request.path, request.path, params, status)
 

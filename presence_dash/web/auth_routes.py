@@ -9,7 +9,17 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
@@ -237,9 +247,8 @@ def admin_create_kiosk_token() -> ResponseReturnValue:
     name = (request.form.get("name") or "").strip()
     auth = _auth()
     if not 1 <= len(name) <= MAX_NAME_CHARS:
-        return redirect("/admin")
-    token, secret = auth.kiosks.create(name, _identity().name)  # type: ignore[union-attr]
-    auth.record(_identity(), "create_kiosk_token", f"kiosk:{token.id}", {"name": name}, 201)
+        abort(400, f"name: 1 to {MAX_NAME_CHARS} characters")
+    _token, secret = auth.kiosks.create(name, _identity().name)  # type: ignore[union-attr]
     session["new_kiosk_link"] = {"name": name, "url": _wall_url(secret)}
     return redirect("/admin")
 
@@ -258,10 +267,8 @@ def revoke_kiosk_token(token_id: int) -> ResponseReturnValue:
 
 @bp.post("/admin/kiosk-tokens/<int:token_id>/revoke")
 def admin_revoke_kiosk_token(token_id: int) -> ResponseReturnValue:
-    token = _revoke(token_id)
-    _auth().record(
-        _identity(), "revoke_kiosk_token", f"kiosk:{token_id}", {}, 200 if token else 404
-    )
+    if _revoke(token_id) is None:
+        abort(404, f"no kiosk token {token_id}")
     return redirect("/admin")
 
 

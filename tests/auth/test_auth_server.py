@@ -366,3 +366,46 @@ def test_no_sign_in_refuses_to_listen_beyond_this_machine(
     assert done.returncode == 2
     assert "auth.mode: 'none' (no sign-in) is only allowed on a loopback host" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_admin_page_makes_and_revokes_wall_links_and_both_are_audited(
+    dash: DashServer,
+) -> None:
+    admin = _sign_in(dash, "ada-admin")
+    token = _csrf(admin, dash.url + "/")
+    made = admin.post(
+        dash.url + "/admin/kiosk-tokens", data={"name": "Lobby TV", "csrf_token": token}, timeout=5
+    )
+    assert made.status_code == 200  # followed the redirect back to /admin
+    link = re.search(r'<code class="secret-link">([^<]+)</code>', made.text)
+    assert link and "/wall?kiosk=" in link.group(1)
+    again = admin.get(dash.url + "/admin", timeout=5).text
+    assert link.group(1) not in again  # shown once
+    token_id = int(re.search(r'data-token-id="(\d+)"', again).group(1))  # type: ignore[union-attr]
+    assert requests.get(link.group(1), timeout=5).status_code == 200
+
+    revoked = admin.post(
+        dash.url + f"/admin/kiosk-tokens/{token_id}/revoke",
+        data={"csrf_token": token},
+        timeout=5,
+    )
+    assert revoked.status_code == 200 and "revoked" in revoked.text
+    assert requests.get(link.group(1), timeout=5).status_code == 403
+    unknown = admin.post(
+        dash.url + "/admin/kiosk-tokens/999/revoke", data={"csrf_token": token}, timeout=5
+    )
+    assert unknown.status_code == 404
+
+    rows = {e["action"]: e for e in _audit(dash, actor="ada-admin")}
+    created = rows["auth.admin_create_kiosk_token"]
+    assert (created["result"], created["params"]["body"]) == (
+        "ok",
+        {"name": "Lobby TV", "csrf_token": "[redacted]"},
+    )
+    revoke_rows = [
+        (e["target"], e["status"]) for e in _audit(dash, action="auth.admin_revoke_kiosk_token")
+    ]
+    assert revoke_rows == [
+        ("/admin/kiosk-tokens/999/revoke", 404),
+        (f"/admin/kiosk-tokens/{token_id}/revoke", 302),
+    ]
