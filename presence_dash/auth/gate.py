@@ -23,6 +23,7 @@ from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from ..config import AuthConfig, Settings, is_loopback
+from ..warn_once import WarnOnce
 from ..web.errors import error_response
 from .audit import AuditLog
 from .header_auth import HeaderAuth, NoRole, SpoofedHeader
@@ -76,7 +77,7 @@ class AuthRuntime:
     # Socket.IO sid -> who connected and from which sign-in (kiosk screens are disconnected
     # when revoked, a sign-in's tabs when it signs out).
     sockets: dict[str, ConnectedSocket] = field(default_factory=dict)
-    _warned: set[str] = field(default_factory=set)
+    _warn: WarnOnce = field(default_factory=lambda: WarnOnce(log, "auth: "))
 
     @property
     def mode(self) -> str:
@@ -164,9 +165,7 @@ class AuthRuntime:
         return [sid for sid, kid in kiosk_sids.items() if kid not in active]
 
     def warn_once(self, key: str, message: str) -> None:
-        if key not in self._warned:
-            self._warned.add(key)
-            log.warning("auth: %s", message)
+        self._warn(message, key=key)
 
     # -- actions -----------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from defusedxml import ElementTree as SafeXML
 from ..config import CiscoConfig
 from ..model import Observation, Person, Status
 from ..provider_notes import ProviderNotes
+from ..warn_once import WarnOnce
 from .base import (
     AuthFailed,
     Clock,
@@ -114,7 +115,7 @@ class CiscoPwsProvider(PollingProvider):
         self._settle = False
         self._callback_problem: str | None = None
         self._probe_token = secrets.token_urlsafe(16)
-        self._warned: set[str] = set()
+        self._warn_once = WarnOnce(log, "cisco: ")
 
     def normalize_id(self, vendor_id: str) -> str:
         return vendor_id.lower()  # IM&P contact URIs are case-insensitive
@@ -418,13 +419,6 @@ class CiscoPwsProvider(PollingProvider):
             log.exception("cisco: error while removing our registration")
         finally:
             super().close()
-
-    def _warn_once(self, problem: str) -> None:
-        if problem not in self._warned:
-            if len(self._warned) > 100:
-                self._warned.clear()
-            self._warned.add(problem)
-            log.warning("cisco: %s", problem)
 
 
 def _rich_state(contact: Element) -> str | None:

@@ -25,6 +25,7 @@ import requests
 from ..config import GlanceConfig
 from ..model import Observation, Person
 from ..visitors import Visitor, VisitorBoard
+from ..warn_once import WarnOnce
 from .base import AuthFailed, Clock, PollingProvider, ProviderContext, UpdateFailed
 from .glance_direct import DirectServer, check_direct, default_allowlist
 from .glance_records import MalformedRecords, is_present, parse_query, parse_record
@@ -80,7 +81,7 @@ class GlanceProvider(PollingProvider):
         self.visitors = VisitorBoard(config.group_ids, on_dirty=on_visitors_changed)
         self._tokens: dict[int, _Token] = {}
         self._token_lock = threading.Lock()
-        self._warned: set[str] = set()
+        self._warn_once = WarnOnce(log, "glance: ignoring malformed data: ")
 
     @classmethod
     def from_context(cls, ctx: ProviderContext) -> GlanceProvider:
@@ -170,11 +171,6 @@ class GlanceProvider(PollingProvider):
 
     def _lb(self, path: str) -> str:
         return self.config.base_url.rstrip("/") + path
-
-    def _warn_once(self, problem: str) -> None:
-        if problem not in self._warned:
-            self._warned.add(problem)
-            log.warning("glance: ignoring malformed data: %s", problem)
 
     def _call(self, method: str, url: str, group_id: int, params: dict[str, str]) -> Any:
         response = self._send(method, url, group_id, params=params)

@@ -30,6 +30,7 @@ from ..config import SalesforceConfig
 from ..model import Observation, Person, Status
 from ..rules import session_is_valid
 from ..timefmt import parse_iso_z
+from ..warn_once import WarnOnce
 from .base import (
     AuthFailed,
     Clock,
@@ -88,7 +89,7 @@ class SalesforceProvider(PollingProvider):
         self._token: _Token | None = None
         self._events: dict[str, _Event] = {}
         self._recent_signatures: dict[str, float] = {}
-        self._warned: set[str] = set()
+        self._warn_once = WarnOnce(log, "salesforce: ")
         # Salesforce's clock minus ours, from the last `Date` header: event times in webhook
         # calls are on Salesforce's clock, so their age is measured on it too.
         self._server_offset = timedelta(0)
@@ -359,11 +360,6 @@ class SalesforceProvider(PollingProvider):
             return False
         self._recent_signatures[signature] = now
         return True
-
-    def _warn_once(self, problem: str) -> None:
-        if problem not in self._warned:
-            self._warned.add(problem)
-            log.warning("salesforce: %s", problem)
 
 
 def _json_answer(status: int, code: str, message: str) -> HookResponse:

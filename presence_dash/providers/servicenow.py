@@ -18,6 +18,7 @@ import requests
 from ..config import ServiceNowConfig
 from ..model import Observation, Person, Status
 from ..rules import status_from_age
+from ..warn_once import WarnOnce
 from .base import AuthFailed, Clock, PollingProvider, ProviderContext, UpdateFailed
 from .http_errors import describe_http_error, request_failed, retry_after_seconds
 
@@ -50,7 +51,7 @@ class ServiceNowProvider(PollingProvider):
         self.http.auth = (config.username, password)
         self.http.headers["Accept"] = "application/json"
         self._by_sys_id = self.people_by_vendor_id
-        self._warned: set[str] = set()
+        self._warn_once = WarnOnce(log, "servicenow: ignoring malformed data: ")
 
     @classmethod
     def from_context(cls, ctx: ProviderContext) -> ServiceNowProvider:
@@ -207,11 +208,6 @@ class ServiceNowProvider(PollingProvider):
         if sys_id not in self._by_sys_id:
             return None
         return sys_id, moment
-
-    def _warn_once(self, problem: str) -> None:
-        if problem not in self._warned:
-            self._warned.add(problem)
-            log.warning("servicenow: ignoring malformed data: %s", problem)
 
 
 def _epoch_ms(value: Any) -> int | None:
