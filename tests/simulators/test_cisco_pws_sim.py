@@ -486,6 +486,9 @@ def test_notification_is_a_get_with_exactly_id_and_event_type(
     cisco_sim: CiscoSimHandle, receiver: Receiver, wired: Wired
 ) -> None:
     assert receiver.hits == [{"id": [str(wired.sub_id)], "eventType": ["PRESENCE_NOTIFICATION"]}]
+    # The simulator logs a notification once its answer is back, just after our receiver
+    # has seen it.
+    assert cisco_sim.sim.drain(5)
     [sent] = cisco_sim.notifications()
     assert sent["status"] == 200 and sent["subscription_id"] == wired.sub_id
     assert sent["url"] == f"{receiver.url}?id={wired.sub_id}&eventType=PRESENCE_NOTIFICATION"
