@@ -22,7 +22,7 @@ from .model import (
     SourceView,
     Status,
 )
-from .rules import is_stale, most_available
+from .rules import aggregate_status, is_stale
 
 
 @dataclass(frozen=True)
@@ -252,7 +252,7 @@ class PresenceBoard:
             for name, obs in sorted(self._obs[pid].items())
         )
         fresh = [(status, detail) for _, status, detail, stale in sources if not stale]
-        status = most_available(s for s, _ in fresh)
+        status = aggregate_status(s for s, _ in fresh)
         detail = next((d for s, d in fresh if s == status), None)
         return status, detail, sources
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -90,6 +91,11 @@ class DirectoryConfig(_Section):
 class ProviderCommon(_Section):
     base_url: HttpUrl
     timeout_seconds: float = Field(10, gt=0, le=300)
+    # Longest wait between retries while the provider fails for a reason that fixes itself
+    # (timeouts, 5xx, malformed answers); None: the provider's retry interval + 5 s, so dots
+    # are right again within that long of the vendor answering (docs/reliability.md).
+    # Credentials refused back off longer whatever this says; a vendor's Retry-After wins.
+    max_backoff_seconds: float | None = Field(None, ge=1, le=3600)
 
 
 class ServiceNowConfig(ProviderCommon):
@@ -113,26 +119,51 @@ class ServiceNowConfig(ProviderCommon):
         return self
 
 
-MappedStatus = Literal["online", "away", "offline", "unknown"]
+MappedStatus = Literal["online", "busy", "away", "offline", "unknown"]
 
-# PWS basic states and RPID activities (lower case) -> our status. Busy and vacation are
-# stored as Away by IM&P in basic presence (docs/providers/cisco.md).
-CISCO_DEFAULT_STATE_MAP: dict[str, MappedStatus] = {
-    "AVAILABLE": "online",
-    "AWAY": "away",
-    "DND": "away",
-    "BUSY": "away",
-    "VACATION": "offline",
-    "UNAVAILABLE": "offline",
-    "UNKNOWN": "unknown",
-    "available": "online",
-    "away": "away",
-    "dnd": "away",
-    "busy": "away",
-    "on-the-phone": "away",
-    "meeting": "away",
-    "vacation": "offline",
-}
+
+class StateMapping(_Section):
+    """What one vendor state means: a status and the activity text shown with it."""
+
+    status: MappedStatus
+    activity: Annotated[str, StringConstraints(max_length=60)] | None = None
+
+
+def _state_mapping(value: Any) -> Any:
+    # `state_map = {DND = "busy"}` (the v1 form) stays valid: a bare status, no activity.
+    return {"status": value} if isinstance(value, str) else value
+
+
+StateMap = dict[str, Annotated[StateMapping, BeforeValidator(_state_mapping)]]
+
+
+def state_table(rows: Mapping[str, tuple[MappedStatus, str | None]]) -> dict[str, StateMapping]:
+    """A provider's default state table from (status, activity) rows."""
+    return {state: StateMapping(status=st, activity=act) for state, (st, act) in rows.items()}
+
+
+# PWS basic states and RPID activities (lower case) -> status and activity. Busy, DND, on
+# the phone, in a meeting and presenting are busy: a team lead must never send work to them
+# as if they were free (docs/providers/cisco.md lists where each state comes from).
+CISCO_DEFAULT_STATE_MAP: dict[str, StateMapping] = state_table(
+    {
+        "AVAILABLE": ("online", None),
+        "AWAY": ("away", "Away"),
+        "DND": ("busy", "Do not disturb"),
+        "BUSY": ("busy", "Busy"),
+        "VACATION": ("offline", "On vacation"),
+        "UNAVAILABLE": ("offline", None),
+        "UNKNOWN": ("unknown", "Unknown to IM&P"),
+        "available": ("online", None),
+        "away": ("away", "Away"),
+        "dnd": ("busy", "Do not disturb"),
+        "busy": ("busy", "Busy"),
+        "on-the-phone": ("busy", "On the phone"),
+        "meeting": ("busy", "In a meeting"),
+        "presenting": ("busy", "Presenting"),
+        "vacation": ("offline", "On vacation"),
+    }
+)
 
 
 class CiscoConfig(ProviderCommon):
@@ -146,9 +177,10 @@ class CiscoConfig(ProviderCommon):
     resync_seconds: float = Field(600, ge=0.1, le=86_400)
     expiry_seconds: int = Field(3600, ge=3600, le=86_400)
     verify_tls: bool | str = True  # or a CA bundle path (IM&P often has a private CA)
-    state_map: dict[str, MappedStatus] = {}
+    # PWS state -> status (or {status, activity}), merged over CISCO_DEFAULT_STATE_MAP.
+    state_map: StateMap = {}
 
-    def status_for(self, state: str) -> MappedStatus | None:
+    def mapping_for(self, state: str) -> StateMapping | None:
         return self.state_map.get(state, CISCO_DEFAULT_STATE_MAP.get(state))
 
 
@@ -167,7 +199,15 @@ class SalesforceConfig(ProviderCommon):
     api_version: Annotated[str, StringConstraints(pattern=r"^\d{2,3}\.\d$")] = "60.0"
     poll_seconds: float = Field(60, ge=0.1, le=3600)
     session_type: SoqlLiteral = "UI"
-    login_type: SoqlLiteral = "Application"
+    # AuthSession.LoginType values that mark an interactive UI login: Application (user name
+    # and password) and the SAML SSO types, so an org that signs in through SSO is not shown
+    # offline (docs/providers/salesforce.md). `login_type` (one value, v1) is still accepted.
+    login_types: Annotated[list[SoqlLiteral], Field(min_length=1, max_length=20)] = [
+        "Application",
+        "SAML Idp Initiated SSO",
+        "SAML Sfdc Initiated SSO",
+    ]
+    login_type: SoqlLiteral | None = None
     # The query travels in the URL: 500 ids of ~25 encoded bytes stay under the 16 KB limit.
     ids_per_query: int = Field(200, ge=1, le=500)
     webhook_secret_env: EnvName | None = None  # enables POST /hooks/salesforce
@@ -179,7 +219,14 @@ class SalesforceConfig(ProviderCommon):
             raise ValueError("client_credentials needs client_secret_env")
         if self.auth == "jwt_bearer" and not (self.username and self.private_key_env):
             raise ValueError("jwt_bearer needs username and private_key_env")
+        if self.login_type and "login_types" in self.model_fields_set:
+            raise ValueError("set login_types or login_type, not both")
         return self
+
+    @property
+    def ui_login_types(self) -> list[str]:
+        """The LoginType values queried: `login_type` alone when a v1 file sets it."""
+        return [self.login_type] if self.login_type else list(self.login_types)
 
 
 GlanceGroupId = Annotated[int, Field(ge=1, le=2_147_483_647)]

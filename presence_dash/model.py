@@ -8,9 +8,10 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
-    """A person's availability; the order of `RANK` says which is "most available"."""
+    """A person's availability; `rules.PRECEDENCE` says which wins when sources disagree."""
 
     ONLINE = "online"
+    BUSY = "busy"  # on a call, in a meeting, do not disturb (CONTRACT v1.1)
     AWAY = "away"
     OFFLINE = "offline"
     UNKNOWN = "unknown"
@@ -43,7 +44,11 @@ class Observation:
     source: str
     status: Status
     observed_at: datetime
-    detail: str | None = None
+    detail: str | None = None  # the vendor's raw state, e.g. "on-the-phone"
+    activity: str | None = None  # short human text, e.g. "On the phone"
+    # When this source's current state began, from the vendor's own time stamps (our clock);
+    # None when the vendor does not say (the board then uses when it first saw the state).
+    state_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class SourceView:
     detail: str | None
     observed_at: datetime
     stale: bool
+    activity: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,14 +80,21 @@ class PersonView:
     since: datetime
     detail: str | None
     sources: dict[str, SourceView] = field(hash=False)
+    activity: str | None = None
+    activity_source: str | None = None
+    # False when `since` is only when this process first saw the state ("for at least").
+    since_exact: bool = True
 
     def same_state(self, other: PersonView | None) -> bool:
         """True when nothing a user can see changed (observation times aside)."""
-        if other is None or (self.status, self.detail) != (other.status, other.detail):
+        if other is None or self._key() != other._key():
             return False
         if self.sources.keys() != other.sources.keys():
             return False
         return all(
-            (s.status, s.detail, s.stale) == (o.status, o.detail, o.stale)
+            (s.status, s.detail, s.activity, s.stale) == (o.status, o.detail, o.activity, o.stale)
             for s, o in ((self.sources[k], other.sources[k]) for k in self.sources)
         )
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.status, self.detail, self.activity, self.activity_source, self.since)

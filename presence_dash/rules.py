@@ -7,8 +7,19 @@ from datetime import datetime, timedelta
 
 from .model import Status
 
-# Most available first: a person's status is the best of their fresh sources.
-_AVAILABILITY = {Status.ONLINE: 0, Status.AWAY: 1, Status.OFFLINE: 2, Status.UNKNOWN: 3}
+# CONTRACT v1.1, the one precedence table: the first status in this list that any fresh
+# source reports is the person's. Busy comes first so that a person on a call is never
+# shown free because another system saw them active; then the most available wins
+# (online > away > offline); a fresh source that knows nothing counts last, and a person
+# with no fresh source at all is unknown.
+PRECEDENCE: tuple[Status, ...] = (
+    Status.BUSY,
+    Status.ONLINE,
+    Status.AWAY,
+    Status.OFFLINE,
+    Status.UNKNOWN,
+)
+_RANK = {status: rank for rank, status in enumerate(PRECEDENCE)}
 
 
 def status_from_age(age_ms: int, online_within_s: float, away_within_s: float) -> Status:
@@ -20,9 +31,9 @@ def status_from_age(age_ms: int, online_within_s: float, away_within_s: float) -
     return Status.OFFLINE
 
 
-def most_available(statuses: Iterable[Status]) -> Status:
-    """Aggregate: online > away > offline; nothing known -> unknown."""
-    return min(statuses, key=_AVAILABILITY.__getitem__, default=Status.UNKNOWN)
+def aggregate_status(statuses: Iterable[Status]) -> Status:
+    """A person's status from their fresh sources' statuses, by `PRECEDENCE`."""
+    return min(statuses, key=_RANK.__getitem__, default=Status.UNKNOWN)
 
 
 def is_stale(last_success: datetime | None, now: datetime, stale_after: timedelta) -> bool:

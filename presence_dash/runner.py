@@ -27,14 +27,16 @@ from .rules import is_stale
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_S = 300.0
+# Credentials refused do not fix themselves, and retrying fast can lock the integration
+# account: those back off up to this long whatever `max_backoff_seconds` says.
+AUTH_MAX_BACKOFF_S = 300.0
 
 
-def backoff_delay(interval: float, failures: int, rng: random.Random) -> float:
-    """Exponential backoff from the poll interval, capped, with +-50% jitter so that
-    several dashboards do not retry against a recovering vendor in lock-step."""
-    base = min(MAX_BACKOFF_S, interval * 2 ** min(failures - 1, 16))
-    return min(MAX_BACKOFF_S, base * rng.uniform(0.5, 1.5))
+def backoff_delay(interval: float, failures: int, rng: random.Random, cap: float) -> float:
+    """Exponential backoff from the retry interval with +-50% jitter (so several dashboards
+    do not retry against a recovering vendor in lock-step), never longer than `cap`."""
+    base = min(cap, interval * 2 ** min(failures - 1, 16))
+    return min(cap, base * rng.uniform(0.5, 1.5))
 
 
 def stale_after(provider: PollingProvider) -> timedelta:
@@ -128,12 +130,14 @@ class ProviderRunner:
             self.on_poll(name, True, (now - started).total_seconds())
             return self.provider.next_poll_seconds
         self.on_poll(name, False, (self.clock() - started).total_seconds())
-        delay = backoff_delay(self.provider.poll_seconds, self.failures, self.rng)
-        return max(delay, self._retry_after)
+        cap = AUTH_MAX_BACKOFF_S if self._auth_failed else self.provider.max_backoff_seconds
+        delay = backoff_delay(self.provider.retry_seconds, self.failures, self.rng, cap)
+        return max(delay, self._retry_after)  # the vendor's Retry-After always wins
 
     def _failed(self, exc: ProviderError, *, logged: bool = False) -> None:
         self.failures += 1
         self._retry_after = exc.retry_after or 0.0
+        self._auth_failed = isinstance(exc, AuthFailed)
         now = self.clock()
         message = str(exc)
         if isinstance(exc, AuthFailed):
@@ -148,3 +152,4 @@ class ProviderRunner:
         self._last_logged = message
 
     _retry_after = 0.0
+    _auth_failed = False

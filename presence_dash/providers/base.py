@@ -111,6 +111,19 @@ class PollingProvider(ABC):
         """Wait before the next refresh after a success (a push provider may shorten it)."""
         return self.poll_seconds
 
+    @property
+    def retry_seconds(self) -> float:
+        """First wait after a failed refresh; the backoff grows from it. A push provider
+        whose resync interval is long retries sooner than that."""
+        return self.poll_seconds
+
+    @property
+    def max_backoff_seconds(self) -> float:
+        """Longest wait between retries for failures that fix themselves: the config's
+        `max_backoff_seconds`, else the retry interval + 5 s (docs/reliability.md)."""
+        configured = getattr(getattr(self, "config", None), "max_backoff_seconds", None)
+        return float(configured) if configured else self.retry_seconds + 5.0
+
     @abstractmethod
     def poll(self) -> list[Observation]:
         """Fetch the current state of all this provider's people, or raise ProviderError."""

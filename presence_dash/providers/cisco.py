@@ -52,19 +52,6 @@ FAST_RESYNC_SECONDS = 60.0  # while notifications look stalled
 RENEW_AT = 0.8  # of the expiry: endpoint and subscription expire at a fixed time
 # Rich presence: the most telling activity wins.
 ACTIVITY_PRIORITY = ("on-the-phone", "meeting", "dnd", "busy", "vacation", "away", "available")
-LABELS = {
-    "AWAY": "Away",
-    "DND": "Do not disturb",
-    "BUSY": "Busy",
-    "VACATION": "On vacation",
-    "UNKNOWN": "Unknown to IM&P",
-    "away": "Away",
-    "dnd": "Do not disturb",
-    "busy": "Busy",
-    "on-the-phone": "On the phone",
-    "meeting": "In a meeting",
-    "vacation": "On vacation",
-}
 
 
 class _SessionLost(Exception):
@@ -164,12 +151,16 @@ class CiscoPwsProvider(PollingProvider):
 
     def _observe(self, person_id: str, raw: str | None, now: datetime) -> Observation:
         if raw is None:  # not in the reply: IM&P does not know this contact
-            return Observation(person_id, self.name, Status.UNKNOWN, now, "Not in IM&P")
-        mapped = self.config.status_for(raw)
+            return Observation(
+                person_id, self.name, Status.UNKNOWN, now, None, activity="Not in IM&P"
+            )
+        mapped = self.config.mapping_for(raw)
         if mapped is None:
             self._warn_once(f"no state_map entry for IM&P state {raw!r}; shown as unknown")
             return Observation(person_id, self.name, Status.UNKNOWN, now, raw)
-        return Observation(person_id, self.name, Status(mapped), now, LABELS.get(raw))
+        return Observation(
+            person_id, self.name, Status(mapped.status), now, raw, activity=mapped.activity
+        )
 
     def _fetch_with_recovery(self) -> dict[str, str]:
         # A restarted server has lost both our session and our registration: up to two
