@@ -1,4 +1,5 @@
-"""ProviderRunner: loop, backoff with jitter, Retry-After, health on a real board, logging."""
+"""ProviderRunner: loop, backoff with jitter and its caps, Retry-After, health on a real board,
+logging."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from presence_dash.board import PresenceBoard
+from presence_dash.config import ProviderCommon
 from presence_dash.model import Observation, Person, ProviderState, Status
 from presence_dash.providers.base import AuthFailed, PollingProvider, UpdateFailed
-from presence_dash.runner import MAX_BACKOFF_S, ProviderRunner, backoff_delay, stale_after
+from presence_dash.runner import AUTH_MAX_BACKOFF_S, ProviderRunner, backoff_delay, stale_after
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 NAME = "fake"
 POLL_S = 5.0
+CAP_S = POLL_S + 5  # the default max_backoff_seconds: the retry interval + 5 s
 LOGGER = "presence_dash.runner"
 
 ADA = Person("ada", "Ada Lovelace", "Service Desk", {NAME: "ada-1"})
@@ -50,14 +53,27 @@ class FakeProvider(PollingProvider):
 
     name = NAME
 
-    def __init__(self, clock: FakeClock, steps: list[Step | BaseException]) -> None:
+    def __init__(
+        self,
+        clock: FakeClock,
+        steps: list[Step | BaseException],
+        config: ProviderCommon | None = None,
+        retry_s: float | None = None,
+    ) -> None:
         super().__init__([ADA], FakeHttp(), clock)  # type: ignore[arg-type]
         self.steps = steps
         self.polls = 0
+        self.config = config  # read by the base class for `max_backoff_seconds`
+        self._retry_s = retry_s
 
     @property
     def poll_seconds(self) -> float:
         return POLL_S
+
+    @property
+    def retry_seconds(self) -> float:
+        # As a push provider with a long resync interval does (Cisco).
+        return self._retry_s if self._retry_s is not None else super().retry_seconds
 
     def poll(self) -> list[Observation]:
         step = self.steps[min(self.polls, len(self.steps) - 1)]
@@ -79,10 +95,13 @@ class MidRandom(random.Random):
 
 
 def make(
-    steps: list[Step | BaseException], rng: random.Random | None = None
+    steps: list[Step | BaseException],
+    rng: random.Random | None = None,
+    config: ProviderCommon | None = None,
+    retry_s: float | None = None,
 ) -> tuple[ProviderRunner, PresenceBoard, FakeClock, list[float]]:
     clock = FakeClock()
-    provider = FakeProvider(clock, steps)
+    provider = FakeProvider(clock, steps, config, retry_s)
     board = PresenceBoard([ADA], {NAME: stale_after(provider)}, T0)
     slept: list[float] = []
 
@@ -195,66 +214,99 @@ def test_failure_reports_on_poll_false() -> None:
 # -- backoff ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("cap", [CAP_S, 60.0, AUTH_MAX_BACKOFF_S])
 @pytest.mark.parametrize("seed", [0, 1, 7, 42, 1234])
-def test_backoff_delay_is_exponential_within_jitter_window_and_capped(seed: int) -> None:
+def test_backoff_delay_is_exponential_within_jitter_window_and_capped(
+    seed: int, cap: float
+) -> None:
     rng = random.Random(seed)
     for failures in range(1, 25):
-        base = min(MAX_BACKOFF_S, POLL_S * 2 ** (failures - 1))
-        delay = backoff_delay(POLL_S, failures, rng)
-        assert 0.5 * base <= delay <= 1.5 * base, (failures, delay)
-        assert delay <= MAX_BACKOFF_S
+        base = min(cap, POLL_S * 2 ** (failures - 1))
+        delay = backoff_delay(POLL_S, failures, rng, cap)
+        assert 0.5 * base <= delay <= min(cap, 1.5 * base), (failures, delay)
 
 
-def test_backoff_cap_is_300_seconds() -> None:
-    assert MAX_BACKOFF_S == 300
+@pytest.mark.parametrize("cap", [CAP_S, AUTH_MAX_BACKOFF_S])
+def test_jitter_survives_at_the_cap_and_never_exceeds_it(cap: float) -> None:
     rng = random.Random(3)
-    delays = [backoff_delay(POLL_S, 30, rng) for _ in range(200)]
-    assert max(delays) <= 300
-    assert min(delays) >= 150
-    assert len(set(delays)) > 1  # jitter survives at the cap
+    delays = [backoff_delay(POLL_S, 30, rng, cap) for _ in range(200)]
+    assert max(delays) == cap
+    assert min(delays) >= cap / 2
+    assert len(set(delays)) > 1  # below the cap the jitter still spreads the retries
 
 
 def test_backoff_with_huge_failure_count_does_not_overflow() -> None:
-    assert backoff_delay(POLL_S, 10_000, MidRandom()) == MAX_BACKOFF_S
+    assert backoff_delay(POLL_S, 10_000, MidRandom(), AUTH_MAX_BACKOFF_S) == AUTH_MAX_BACKOFF_S
 
 
-def test_backoff_without_jitter_doubles_per_failure() -> None:
+def test_backoff_without_jitter_doubles_per_failure_up_to_the_cap() -> None:
     mid = MidRandom()
-    assert [backoff_delay(POLL_S, f, mid) for f in range(1, 9)] == [
-        5,
-        10,
-        20,
-        40,
-        80,
-        160,
-        300,
-        300,
-    ]
+    delays = [backoff_delay(POLL_S, f, mid, AUTH_MAX_BACKOFF_S) for f in range(1, 9)]
+    assert delays == [5, 10, 20, 40, 80, 160, 300, 300]
+    assert [backoff_delay(POLL_S, f, mid, CAP_S) for f in range(1, 5)] == [5, 10, 10, 10]
 
 
 def test_jitter_uses_the_injected_rng_deterministically() -> None:
-    a = [backoff_delay(POLL_S, f, random.Random(9)) for f in range(1, 6)]
-    b = [backoff_delay(POLL_S, f, random.Random(9)) for f in range(1, 6)]
+    a = [backoff_delay(POLL_S, f, random.Random(9), CAP_S) for f in range(1, 6)]
+    b = [backoff_delay(POLL_S, f, random.Random(9), CAP_S) for f in range(1, 6)]
     assert a == b
 
 
-def test_runner_backs_off_exponentially_and_resets_after_success() -> None:
-    runner, _, _, _ = make(
-        [UpdateFailed("down"), UpdateFailed("down"), UpdateFailed("down"), online],
-        rng=MidRandom(),
-    )
-    assert [runner.poll_once() for _ in range(3)] == [5, 10, 20]
-    assert runner.failures == 3
+def test_default_cap_is_the_retry_interval_plus_five_seconds() -> None:
+    runner, *_ = make([online])
+    assert runner.provider.max_backoff_seconds == CAP_S
+
+
+def test_transient_failures_retry_at_most_the_cap_apart_and_reset_after_success() -> None:
+    steps: list[Step | BaseException] = [UpdateFailed("down")] * 6 + [online]
+    runner, *_ = make(steps, rng=MidRandom())
+    # Uncapped this would be 5, 10, 20, 40, 80, 160: dots wrong for minutes after recovery.
+    assert [runner.poll_once() for _ in range(6)] == [5, 10, 10, 10, 10, 10]
+    assert runner.failures == 6
     assert runner.poll_once() == POLL_S
     assert runner.failures == 0
 
 
-def test_runner_delays_stay_in_jitter_window() -> None:
+def test_runner_delays_stay_in_jitter_window_under_the_cap() -> None:
     runner, *_ = make([UpdateFailed("down")], rng=random.Random(5))
     for failures in range(1, 12):
-        base = min(MAX_BACKOFF_S, POLL_S * 2 ** (failures - 1))
+        base = min(CAP_S, POLL_S * 2 ** (failures - 1))
         delay = runner.poll_once()
-        assert 0.5 * base <= delay <= min(MAX_BACKOFF_S, 1.5 * base)
+        assert 0.5 * base <= delay <= min(CAP_S, 1.5 * base)
+
+
+def test_auth_failures_back_off_up_to_300_seconds() -> None:
+    runner, board, _, _ = make([AuthFailed("401: credentials refused")], rng=MidRandom())
+    delays = [runner.poll_once() for _ in range(9)]
+    assert delays == [5, 10, 20, 40, 80, 160, 300, 300, 300]
+    assert board.health()[NAME].state is ProviderState.DOWN
+
+
+def test_auth_failures_ignore_a_configured_cap_below_300_seconds() -> None:
+    config = ProviderCommon(base_url="http://vendor.invalid", max_backoff_seconds=30)
+    runner, *_ = make([AuthFailed("401")], rng=MidRandom(), config=config)
+    assert [runner.poll_once() for _ in range(8)][-2:] == [300, 300]
+
+
+def test_a_transient_failure_after_auth_failures_is_capped_again() -> None:
+    steps: list[Step | BaseException] = [AuthFailed("401")] * 5 + [UpdateFailed("HTTP 503")]
+    runner, *_ = make(steps, rng=MidRandom())
+    assert [runner.poll_once() for _ in range(5)][-1] == 80
+    assert runner.poll_once() == CAP_S  # the failure count goes on, the auth cap does not
+
+
+def test_configured_max_backoff_raises_the_cap() -> None:
+    config = ProviderCommon(base_url="http://vendor.invalid", max_backoff_seconds=60)
+    runner, *_ = make([UpdateFailed("down")], rng=MidRandom(), config=config)
+    assert runner.provider.max_backoff_seconds == 60
+    assert [runner.poll_once() for _ in range(6)] == [5, 10, 20, 40, 60, 60]
+
+
+def test_backoff_grows_from_the_retry_interval_not_the_poll_interval() -> None:
+    # A push provider resyncing every 600 s retries after 30 s; its cap follows (35 s).
+    runner, *_ = make([UpdateFailed("down")], rng=MidRandom(), retry_s=30)
+    assert runner.provider.max_backoff_seconds == 35
+    assert [runner.poll_once() for _ in range(3)] == [30, 35, 35]
 
 
 def test_retry_after_is_honoured() -> None:
@@ -262,17 +314,29 @@ def test_retry_after_is_honoured() -> None:
         [UpdateFailed("HTTP 429", retry_after=120), UpdateFailed("HTTP 503")],
         rng=random.Random(2),
     )
-    assert runner.poll_once() >= 120
+    assert runner.poll_once() == 120
     assert board.health()[NAME].error == "HTTP 429"
     # Retry-After applied only to the failure that carried it.
-    assert runner.poll_once() <= 15
+    assert runner.poll_once() <= CAP_S
+
+
+def test_retry_after_longer_than_the_cap_wins() -> None:
+    steps: list[Step | BaseException] = [UpdateFailed("HTTP 503")] * 4
+    steps.append(UpdateFailed("HTTP 503", retry_after=45))
+    runner, *_ = make(steps, rng=MidRandom())
+    assert [runner.poll_once() for _ in range(5)] == [5, 10, 10, 10, 45]
+
+
+def test_retry_after_longer_than_the_auth_cap_wins() -> None:
+    runner, *_ = make([AuthFailed("HTTP 403", retry_after=900)], rng=MidRandom())
+    assert runner.poll_once() == 900
 
 
 def test_retry_after_shorter_than_backoff_does_not_shorten_it() -> None:
     runner, *_ = make([UpdateFailed("HTTP 429", retry_after=0.1)], rng=MidRandom())
     runner.poll_once()
-    runner.poll_once()
-    assert runner.poll_once() == 20
+    assert runner.poll_once() == 10
+    assert runner.poll_once() == CAP_S
 
 
 # -- unexpected errors and logging --------------------------------------------------------------
