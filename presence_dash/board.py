@@ -3,6 +3,12 @@
 Pure state and logic: callers pass the time in, nothing here sleeps or does I/O. Providers
 `apply` observations and `record_failure`s; the push hub `publish`es batches of changed people,
 each batch numbered by `seq`; clients that missed batches ask `changes_since(seq)`.
+
+`since` (when a person's current status began) follows docs/api.md "Time in state": the
+vendor's own time stamps where a source has them, the moment we saw the change when we saw it
+happen, and first-seen (`since_exact = False`) when we only know the state, not its start.
+`restore` seeds the board with the state saved before a restart, so a restart changes no
+timer and publishes nothing for people whose state did not change meanwhile.
 """
 
 from __future__ import annotations
@@ -49,7 +55,49 @@ class Snapshot:
     providers: dict[str, ProviderHealth]
 
 
-_StateKey = tuple[Status, str | None, tuple[tuple[str, Status, str | None, bool], ...]]
+@dataclass(frozen=True)
+class SourceSince:
+    """When one source's current state began, and whether that is known or first-seen."""
+
+    at: datetime
+    exact: bool
+
+
+@dataclass(frozen=True)
+class SavedSource:
+    status: Status
+    detail: str | None
+    activity: str | None
+    since: datetime
+    since_exact: bool
+
+
+@dataclass(frozen=True)
+class SavedPerson:
+    """A person's state as last published, kept across restarts (board_state.py)."""
+
+    status: Status
+    since: datetime
+    since_exact: bool
+    saved_at: datetime
+    sources: dict[str, SavedSource]
+
+
+@dataclass(frozen=True)
+class SavedBoard:
+    people: dict[str, SavedPerson]
+    last_success: dict[str, datetime]  # per provider
+
+
+# An unknown spell (provider outage, restart) shorter than this does not reset a timer when
+# the person comes back in the state they were in: an outage of the dashboard's view is not
+# a change of the person's state. Longer gaps start again from what the vendor says.
+RESTORE_WITHIN = timedelta(minutes=10)
+
+_SourceKey = tuple[str, Status, str | None, str | None, bool]
+# (status, detail, activity, activity_source, sources)
+_StateKey = tuple[Status, str | None, str | None, str | None, tuple[_SourceKey, ...]]
+_UNKNOWN_KEY: _StateKey = (Status.UNKNOWN, None, None, None, ())
 
 
 class PresenceBoard:
@@ -73,8 +121,18 @@ class PresenceBoard:
         }
         self._stale = set(stale_after)  # no successful refresh yet
         self._obs: dict[str, dict[str, Observation]] = {pid: {} for pid in self._people}
+        self._src_since: dict[str, dict[str, SourceSince]] = {pid: {} for pid in self._people}
         self._since = dict.fromkeys(self._people, now)
-        self._key: dict[str, _StateKey] = {pid: (Status.UNKNOWN, None, ()) for pid in self._people}
+        self._since_exact = dict.fromkeys(self._people, False)
+        # While True, `since` is a first estimate (the person came from unknown) that better
+        # vendor time stamps arriving later may still improve.
+        self._provisional = dict.fromkeys(self._people, True)
+        # The last known state before an unknown spell: (status, since, exact, until).
+        self._before_unknown: dict[str, tuple[Status, datetime, bool, datetime]] = {}
+        # Per person, the sources whose status (or freshness) changed in this step, with when
+        # that change happened: what a status change is dated by.
+        self._triggers: dict[str, dict[str, SourceSince]] = {}
+        self._key: dict[str, _StateKey] = dict.fromkeys(self._people, _UNKNOWN_KEY)
         self._dirty: dict[str, None] = {}  # insertion-ordered set
         self._transitions: list[Transition] = []
         self._health_dirty = False
@@ -97,12 +155,12 @@ class PresenceBoard:
         observations were for unknown people (ignored). A `warning` (the refresh worked but
         something needs attention) makes the provider degraded with that message."""
         with self._lock:
-            touched, ignored = self._store(source, observations)
+            touched, ignored = self._store(source, observations, now)
             state = ProviderState.DEGRADED if warning else ProviderState.OK
             self._set_health(source, ProviderHealth(state, now, warning))
             if source in self._stale:
                 self._stale.discard(source)
-                touched.update(self._people_with(source))
+                self._touch_source(source, touched, SourceSince(now, False))
             self._recompute(touched, now)
         return ignored
 
@@ -110,15 +168,21 @@ class PresenceBoard:
         """Observations a vendor pushed between refreshes (an event): applied like a
         refresh's, but they say nothing about the provider's health or freshness."""
         with self._lock:
-            touched, ignored = self._store(source, observations)
+            touched, ignored = self._store(source, observations, now)
             self._recompute(touched, now)
         return ignored
 
-    def _store(self, source: str, observations: Iterable[Observation]) -> tuple[set[str], int]:
+    def _store(
+        self, source: str, observations: Iterable[Observation], now: datetime
+    ) -> tuple[set[str], int]:
         """Keep each observation; (people whose source changed, observations ignored because
         the person is unknown or the source is not `source`). Caller holds the lock."""
         touched: set[str] = set()
         ignored = 0
+        stale = source in self._stale
+        last = self._health[source].last_success if source in self._health else None
+        # After a long blind spell a source's old start time says nothing any more.
+        forget = stale and (last is None or now - last > RESTORE_WITHIN)
         for obs in observations:
             per_person = self._obs.get(obs.person_id)
             if per_person is None or obs.source != source:
@@ -126,8 +190,18 @@ class PresenceBoard:
                 continue
             old = per_person.get(source)
             per_person[source] = obs
-            if old is None or (old.status, old.detail) != (obs.status, obs.detail):
+            since = self._src_since[obs.person_id]
+            if obs.state_since is not None:  # the vendor says: believe it (never the future)
+                since[source] = SourceSince(min(obs.state_since, now), True)
+            elif old is None or stale:  # a state we did not see begin
+                if forget or old is None or old.status != obs.status or source not in since:
+                    since[source] = SourceSince(now, False)
+            elif old.status != obs.status:  # we saw it change, within a refresh
+                since[source] = SourceSince(now, True)
+            if old is None or _source_key(old) != _source_key(obs):
                 touched.add(obs.person_id)
+                if old is None or old.status != obs.status:
+                    self._triggers.setdefault(obs.person_id, {})[source] = since[source]
         return touched, ignored
 
     def record_failure(self, source: str, state: ProviderState, error: str, now: datetime) -> None:
@@ -143,6 +217,85 @@ class PresenceBoard:
         """Re-evaluate staleness; call it about once a second."""
         with self._lock:
             self._refresh_locked(now)
+
+    def restore(self, saved: SavedBoard, now: datetime) -> int:
+        """Seed the board with the state saved before a restart (call before any `apply`);
+        sources count as fresh while their provider's saved last success is, so a quick
+        restart shows and publishes nothing new. Returns how many people were restored."""
+        with self._lock:
+            restored = 0
+            for name, last in saved.last_success.items():
+                if name in self._health:
+                    self._health[name] = ProviderHealth(ProviderState.DEGRADED, last, "starting")
+            for pid, person in saved.people.items():
+                if pid not in self._people:
+                    continue  # no longer configured
+                wanted = set(self._people[pid].source_ids) & set(self._stale_after)
+                for name, src in person.sources.items():
+                    if name not in wanted:
+                        continue
+                    self._obs[pid][name] = Observation(
+                        pid, name, src.status, person.saved_at, src.detail, src.activity
+                    )
+                    self._src_since[pid][name] = SourceSince(src.since, src.since_exact)
+                self._since[pid] = person.since
+                self._since_exact[pid] = person.since_exact
+                self._provisional[pid] = not person.since_exact
+                if person.status is not Status.UNKNOWN:
+                    # Last confirmed: the latest refresh of any of the person's providers.
+                    seen = max(
+                        [person.saved_at]
+                        + [t for n, t in saved.last_success.items() if n in person.sources]
+                    )
+                    self._before_unknown[pid] = (
+                        person.status,
+                        person.since,
+                        person.since_exact,
+                        seen,
+                    )
+                restored += 1
+            self._stale = {
+                name
+                for name, after in self._stale_after.items()
+                if is_stale(self._health[name].last_success, now, after)
+            }
+            for pid in self._people:
+                self._key[pid] = self._state_key(pid) if self._obs[pid] else _UNKNOWN_KEY
+                saved_person = saved.people.get(pid)
+                status = self._key[pid][0]
+                if saved_person and status not in (saved_person.status, Status.UNKNOWN):
+                    # the sources say otherwise than the saved status (config changed)
+                    self._set_since(pid, now, exact=False, provisional=True)
+            self._version += 1
+            return restored
+
+    def saved(self, now: datetime, person_ids: Iterable[str] | None = None) -> SavedBoard:
+        """What `restore` takes: the published state of these people (default: everyone)
+        and each provider's last success."""
+        with self._lock:
+            wanted = self._people if person_ids is None else person_ids
+            people = {
+                pid: SavedPerson(
+                    self._key[pid][0],
+                    self._since[pid],
+                    self._since_exact[pid],
+                    now,
+                    {
+                        name: SavedSource(
+                            obs.status,
+                            obs.detail,
+                            obs.activity,
+                            self._src_since[pid][name].at,
+                            self._src_since[pid][name].exact,
+                        )
+                        for name, obs in self._obs[pid].items()
+                    },
+                )
+                for pid in wanted
+                if pid in self._people
+            }
+            last = {n: h.last_success for n, h in self._health.items() if h.last_success}
+            return SavedBoard(people, last)
 
     # -- outputs ----------------------------------------------------------------------------
 
@@ -223,46 +376,121 @@ class PresenceBoard:
             stale = is_stale(self._health[source].last_success, now, after)
             if stale != (source in self._stale):
                 (self._stale.add if stale else self._stale.discard)(source)
-                touched.update(self._people_with(source))
+                # Turning stale happens now, as we stop believing the source; turning fresh
+                # again says nothing of when its state began.
+                self._touch_source(source, touched, SourceSince(now, stale))
         self._recompute(touched, now)
 
-    def _people_with(self, source: str) -> list[str]:
-        return [pid for pid, obs in self._obs.items() if source in obs]
+    def _touch_source(self, source: str, touched: set[str], when: SourceSince) -> None:
+        """Every person with `source` needs a recompute: it turned stale or fresh."""
+        for pid, obs in self._obs.items():
+            if source in obs:
+                touched.add(pid)
+                self._triggers.setdefault(pid, {}).setdefault(source, when)
 
     def _recompute(self, person_ids: Iterable[str], now: datetime) -> None:
         changed = False
         for pid in person_ids:
             key = self._state_key(pid)
             old = self._key[pid]
-            if key == old:
-                continue
-            self._key[pid] = key
             if key[0] != old[0]:
-                self._since[pid] = now
-                self._transitions.append(Transition(pid, old[0], key[0], now))
-            self._dirty[pid] = None
-            self._version += 1
-            changed = True
+                self._status_changed(pid, old[0], key[0], now)
+            elif self._provisional[pid] and key[0] is not Status.UNKNOWN:
+                self._estimate_since(pid, key[0], now)  # a later source may know better
+            if key != old:
+                self._key[pid] = key
+                self._dirty[pid] = None
+                self._version += 1
+                changed = True
+        self._triggers.clear()
         if changed:
             self._on_dirty()
 
+    def _status_changed(self, pid: str, old: Status, new: Status, now: datetime) -> None:
+        """Set `since` for a new aggregate status and record the transition."""
+        previous = self._since[pid]
+        if new is Status.UNKNOWN:
+            self._before_unknown[pid] = (old, previous, self._since_exact[pid], now)
+            self._set_since(pid, now, exact=True, provisional=False)
+        elif old is Status.UNKNOWN:
+            kept = self._before_unknown.pop(pid, None)
+            if kept and kept[0] is new and now - kept[3] <= RESTORE_WITHIN:
+                self._set_since(pid, kept[1], exact=kept[2], provisional=not kept[2])
+            else:
+                self._estimate_since(pid, new, now)
+        else:
+            # We saw it change: it began when the sources that changed began their new
+            # states (the vendor's times where known, else now), never before the old one.
+            triggers = list(self._triggers.get(pid, {}).values())
+            at = max((t.at for t in triggers), default=now)
+            exact = all(t.exact for t in triggers)
+            if self._since_exact[pid]:  # only a first-seen start may have been earlier
+                at = max(at, previous)
+            self._set_since(pid, min(at, now), exact=exact, provisional=False)
+        self._transitions.append(Transition(pid, old, new, self._since[pid]))
+
+    def _estimate_since(self, pid: str, status: Status, now: datetime) -> None:
+        """A status we did not see begin: the latest vendor start among the fresh sources
+        that report it (exact when all of them say), else first-seen (now, not exact)."""
+        starts = [
+            self._src_since[pid][name]
+            for name, obs in self._obs[pid].items()
+            if obs.status is status and name not in self._stale and name in self._src_since[pid]
+        ]
+        known = [s.at for s in starts if s.exact]
+        if known:
+            at, exact = min(max(known), now), len(known) == len(starts)
+        else:
+            at, exact = (self._since[pid] if self._key[pid][0] is status else now), False
+        if (at, exact) != (self._since[pid], self._since_exact[pid]):
+            self._dirty[pid] = None
+            self._version += 1
+            self._on_dirty()
+        self._set_since(pid, at, exact=exact, provisional=not exact)
+
+    def _set_since(self, pid: str, at: datetime, *, exact: bool, provisional: bool) -> None:
+        self._since[pid] = at
+        self._since_exact[pid] = exact
+        self._provisional[pid] = provisional
+
     def _state_key(self, pid: str) -> _StateKey:
         sources = tuple(
-            (name, obs.status, obs.detail, name in self._stale)
+            (name, obs.status, obs.detail, obs.activity, name in self._stale)
             for name, obs in sorted(self._obs[pid].items())
         )
-        fresh = [(status, detail) for _, status, detail, stale in sources if not stale]
-        status = aggregate_status(s for s, _ in fresh)
-        detail = next((d for s, d in fresh if s == status), None)
-        return status, detail, sources
+        fresh = [src for src in sources if not src[4]]
+        status = aggregate_status(src[1] for src in fresh)
+        # The source that decides: one reporting the winning status, preferably with an
+        # activity to show ("On the phone"), else the first by name.
+        deciding = [src for src in fresh if src[1] is status]
+        chosen = next((src for src in deciding if src[3]), deciding[0] if deciding else None)
+        if chosen is None:
+            return status, None, None, None, sources
+        return status, chosen[2], chosen[3], chosen[0], sources
 
     def _view(self, pid: str) -> PersonView:
         person = self._people[pid]
-        status, detail, _ = self._key[pid]
+        status, detail, activity, activity_source, _ = self._key[pid]
         sources = {
-            name: SourceView(obs.status, obs.detail, obs.observed_at, name in self._stale)
+            name: SourceView(
+                obs.status, obs.detail, obs.observed_at, name in self._stale, obs.activity
+            )
             for name, obs in sorted(self._obs[pid].items())
         }
         return PersonView(
-            person.id, person.name, person.team, status, self._since[pid], detail, sources
+            person.id,
+            person.name,
+            person.team,
+            status,
+            self._since[pid],
+            detail,
+            sources,
+            activity,
+            activity_source,
+            self._since_exact[pid],
         )
+
+
+def _source_key(obs: Observation) -> tuple[Status, str | None, str | None]:
+    """What of one observation a user can see change."""
+    return obs.status, obs.detail, obs.activity

@@ -11,12 +11,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 from flask_socketio import SocketIO
 
 from .auth.gate import install_auth
 from .auth.sweeper import AuthSweeper
-from .board import PresenceBoard
+from .board import Batch, PresenceBoard
+from .board_state import BoardStateStore
 from .config import Settings
 from .db import engine_for
 from .history import HistoryStore
@@ -55,6 +57,7 @@ class Runtime:
     metrics: Metrics
     clock: Clock
     history: HistoryStore
+    board_state: BoardStateStore
     started: bool = False
     # Further background loops with start()/stop() (e.g. the visitor push).
     services: list[Any] = field(default_factory=list)
@@ -65,8 +68,10 @@ class Runtime:
             return
         self.started = True
         self.history.create_schema()
+        self._restore_board()
         self.hub.start()
-        self.socketio.start_background_task(self.history.run_forever, self.socketio.sleep)
+        for writer in (self.history, self.board_state):
+            self.socketio.start_background_task(writer.run_forever, self.socketio.sleep)
         for runner in self.runners:
             self.socketio.start_background_task(runner.run_forever)
         for service in self.services:
@@ -84,8 +89,21 @@ class Runtime:
         self.hub.stop()
         for service in self.services:
             service.stop()
-        self.history.stop()
-        self.history.flush()
+        for writer in (self.history, self.board_state):
+            writer.stop()
+            writer.flush()
+
+    def _restore_board(self) -> None:
+        """Seed the board with the state saved before this start (board_state.py), so a
+        restart changes no timer; a database that cannot say starts the board empty."""
+        try:
+            saved = self.board_state.load()
+        except sa.exc.SQLAlchemyError as exc:
+            log.error("board state: not restored, the database did not answer: %s", exc)
+            return
+        restored = self.board.restore(saved, self.clock())
+        if restored:
+            log.info("board state: restored %d people saved before this start", restored)
 
     def runner_for(self, name: str) -> ProviderRunner | None:
         return next((r for r in self.runners if r.provider.name == name), None)
@@ -134,13 +152,19 @@ def create_app(
         on_dirty=lambda: hub_ref[0].notify() if hub_ref else None,
     )
     history = HistoryStore(engine)
+    board_state = BoardStateStore(engine, board, clock)
+
+    def saved_by_writers(batch: Batch) -> None:
+        history.record(batch.transitions)
+        board_state.mark(v.id for v in batch.changes)
+
     hub = PushHub(
         socketio,
         board,
         clock,
         settings.server.push_interval_ms / 1000,
         metrics,
-        on_batch=lambda batch: history.record(batch.transitions),
+        on_batch=saved_by_writers,
     )
     hub_ref.append(hub)
     runners = [
@@ -149,12 +173,12 @@ def create_app(
             board,
             clock,
             socketio.sleep,
-            on_poll=metrics.record_poll,
+            on_poll=metrics.poll_recorder(p),
             wake_event=socketio.server.eio.create_event(),
         )
         for p in providers
     ]
-    runtime = Runtime(settings, socketio, board, hub, runners, metrics, clock, history)
+    runtime = Runtime(settings, socketio, board, hub, runners, metrics, clock, history, board_state)
     app.extensions["presence_dash"] = runtime
     app.extensions["screenmeet"] = build_screenmeet(settings, engine, clock, socketio)
     runtime.services.append(app.extensions["screenmeet"])

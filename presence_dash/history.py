@@ -7,9 +7,7 @@ in one transaction per second, so a slow disk never delays a presence batch.
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,9 +15,8 @@ import sqlalchemy as sa
 
 from .board import Transition
 from .db import UtcDateTime, create_schema, metadata
+from .db_writer import BackgroundWriter
 from .model import Status
-
-log = logging.getLogger(__name__)
 
 status_changes = sa.Table(
     "status_changes",
@@ -43,13 +40,12 @@ class HistoryEntry:
     at: datetime
 
 
-class HistoryStore:
+class HistoryStore(BackgroundWriter):
+    name = "history"
+
     def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
+        super().__init__(engine)
         self._pending: list[Transition] = []
-        self._lock = threading.Lock()
-        self._stopped = False
-        self.last_error: str | None = None
 
     def create_schema(self) -> None:
         create_schema(self.engine)
@@ -62,12 +58,16 @@ class HistoryStore:
             if len(self._pending) > MAX_PENDING:  # database down for long: keep the newest
                 del self._pending[: len(self._pending) - MAX_PENDING]
 
-    def flush(self) -> int:
-        """Write what is pending; on failure keep it for the next try and say why."""
-        with self._lock:
-            batch, self._pending = self._pending, []
-        if not batch:
-            return 0
+    def _take(self) -> list[Transition] | None:
+        batch, self._pending = self._pending, []
+        return batch or None
+
+    def _give_back(self, batch: object) -> None:
+        assert isinstance(batch, list)
+        self._pending[:0] = batch
+
+    def _write(self, conn: sa.Connection, batch: object) -> int:
+        assert isinstance(batch, list)
         rows = [
             {
                 "person_id": t.person_id,
@@ -77,28 +77,8 @@ class HistoryStore:
             }
             for t in batch
         ]
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(status_changes.insert(), rows)
-        except sa.exc.SQLAlchemyError as exc:
-            with self._lock:
-                self._pending[:0] = batch
-            message = f"database write failed ({type(exc).__name__})"
-            if message != self.last_error:
-                log.error("history: %s: %s", message, exc)
-            self.last_error = message
-            return 0
-        self.last_error = None
+        conn.execute(status_changes.insert(), rows)
         return len(rows)
-
-    def run_forever(self, sleep: Callable[[float], None], interval_s: float = 1.0) -> None:
-        while not self._stopped:
-            sleep(interval_s)
-            self.flush()
-        self.flush()
-
-    def stop(self) -> None:
-        self._stopped = True
 
     def changes(self, person_id: str, since: datetime, limit: int = 1000) -> list[HistoryEntry]:
         """Newest first."""

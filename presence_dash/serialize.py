@@ -24,9 +24,14 @@ def person_json(view: PersonView) -> dict[str, Any]:
                 "detail": src.detail,
                 "observed_at": iso_z(src.observed_at),
                 "stale": src.stale,
+                "activity": src.activity,
             }
             for name, src in view.sources.items()
         },
+        # CONTRACT v1.1
+        "activity": view.activity,
+        "activity_source": view.activity_source,
+        "since_exact": view.since_exact,
     }
 
 

@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from presence_dash.model import Status
-from presence_dash.rules import is_stale, most_available, session_is_valid, status_from_age
+from presence_dash.rules import (
+    PRECEDENCE,
+    aggregate_status,
+    is_stale,
+    session_is_valid,
+    status_from_age,
+)
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -55,29 +61,48 @@ def test_equal_thresholds_skip_away() -> None:
     assert status_from_age(30_000, 30, 30) is Status.OFFLINE
 
 
+def test_precedence_table_is_busy_then_most_available_then_unknown() -> None:
+    assert PRECEDENCE == (
+        Status.BUSY,
+        Status.ONLINE,
+        Status.AWAY,
+        Status.OFFLINE,
+        Status.UNKNOWN,
+    )
+    assert set(PRECEDENCE) == set(Status)  # every status has a row
+
+
+# One row per line of the precedence table (CONTRACT v1.1 "A person's status").
 @pytest.mark.parametrize(
     ("statuses", "expected"),
     [
+        # row 1: a fresh busy source wins over everything, online included
+        ([Status.ONLINE, Status.BUSY], Status.BUSY),
+        ([Status.BUSY, Status.AWAY, Status.OFFLINE, Status.UNKNOWN], Status.BUSY),
+        # row 2: online beats away, offline and a source that knows nothing
         ([Status.OFFLINE, Status.AWAY, Status.ONLINE], Status.ONLINE),
+        ([Status.UNKNOWN, Status.ONLINE], Status.ONLINE),
+        # row 3: away beats offline
         ([Status.OFFLINE, Status.AWAY], Status.AWAY),
-        ([Status.AWAY, Status.OFFLINE], Status.AWAY),
+        ([Status.AWAY, Status.OFFLINE, Status.UNKNOWN], Status.AWAY),
+        # row 4: offline beats a source that knows nothing
         ([Status.OFFLINE], Status.OFFLINE),
         ([Status.UNKNOWN, Status.OFFLINE], Status.OFFLINE),
+        # row 5: only sources that know nothing
         ([Status.UNKNOWN], Status.UNKNOWN),
     ],
 )
-def test_most_available_prefers_online_then_away_then_offline(
-    statuses: list[Status], expected: Status
-) -> None:
-    assert most_available(statuses) is expected
+def test_aggregate_follows_the_precedence_table(statuses: list[Status], expected: Status) -> None:
+    assert aggregate_status(statuses) is expected
+    assert aggregate_status(reversed(statuses)) is expected  # order of sources is irrelevant
 
 
-def test_most_available_of_nothing_is_unknown() -> None:
-    assert most_available([]) is Status.UNKNOWN
+def test_no_fresh_source_is_unknown() -> None:
+    assert aggregate_status([]) is Status.UNKNOWN
 
 
-def test_most_available_accepts_a_generator() -> None:
-    assert most_available(s for s in (Status.AWAY, Status.ONLINE)) is Status.ONLINE
+def test_aggregate_accepts_a_generator() -> None:
+    assert aggregate_status(s for s in (Status.AWAY, Status.ONLINE)) is Status.ONLINE
 
 
 def test_never_refreshed_is_stale() -> None:

@@ -14,8 +14,13 @@ from presence_dash.timefmt import from_epoch_ms, iso_z, parse_iso_z
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
-PERSON_KEYS = {"id", "name", "team", "status", "since", "detail", "sources"}
-SOURCE_KEYS = {"status", "detail", "observed_at", "stale"}
+# CONTRACT v1 keys plus v1.1's activity, activity_source and since_exact.
+PERSON_KEYS = {"id", "name", "team", "status", "since", "detail", "sources"} | {
+    "activity",
+    "activity_source",
+    "since_exact",
+}
+SOURCE_KEYS = {"status", "detail", "observed_at", "stale", "activity"}
 PROVIDER_KEYS = {"state", "last_success", "error"}
 SNAPSHOT_KEYS = {"seq", "server_time", "people", "providers"}
 
@@ -36,7 +41,7 @@ def board_with_data() -> PresenceBoard:
     )
     board.apply(
         "cisco",
-        [Observation("ada", "cisco", Status.ONLINE, T0, "DND")],
+        [Observation("ada", "cisco", Status.BUSY, T0, "DND", "Do not disturb")],
         T0 + timedelta(seconds=1),
     )
     board.record_failure("cisco", ProviderState.DEGRADED, "HTTP 503", T0 + timedelta(seconds=2))
@@ -51,9 +56,11 @@ def test_person_json_has_exactly_the_contract_keys() -> None:
     assert body["id"] == "ada"
     assert body["name"] == "Ada Lovelace"
     assert body["team"] == "Service Desk"
-    assert body["status"] == "online"
+    assert body["status"] == "busy"
     assert body["detail"] == "DND"
+    assert (body["activity"], body["activity_source"]) == ("Do not disturb", "cisco")
     assert body["since"] == "2024-05-01T12:00:01.123Z"
+    assert body["since_exact"] is False  # first seen: no vendor time
     assert set(body["sources"]) == {"servicenow", "cisco"}
     for source in body["sources"].values():
         assert set(source) == SOURCE_KEYS
@@ -62,6 +69,7 @@ def test_person_json_has_exactly_the_contract_keys() -> None:
         "detail": "idle",
         "observed_at": "2024-05-01T12:00:00.123Z",
         "stale": False,
+        "activity": None,
     }
 
 
@@ -81,6 +89,7 @@ def test_person_without_sources_is_unknown_with_null_detail() -> None:
     body = person_json(bob)
     assert set(body) == PERSON_KEYS
     assert (body["status"], body["detail"], body["sources"]) == ("unknown", None, {})
+    assert (body["activity"], body["activity_source"]) == (None, None)
     assert ISO_MS_Z.match(body["since"])
 
 
@@ -100,7 +109,7 @@ def test_provider_json_has_exactly_the_contract_keys() -> None:
 
 def test_provider_states_are_the_contract_words() -> None:
     assert {s.value for s in ProviderState} == {"ok", "degraded", "down", "disabled"}
-    assert {s.value for s in Status} == {"online", "away", "offline", "unknown"}
+    assert {s.value for s in Status} == {"online", "busy", "away", "offline", "unknown"}
 
 
 def test_providers_json_is_sorted_by_name() -> None:
