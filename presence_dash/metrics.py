@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.process_collector import ProcessCollector
+
+if TYPE_CHECKING:
+    from .providers.base import PollingProvider
 
 
 @dataclass
@@ -18,6 +23,7 @@ class Metrics:
     resyncs: Counter
     polls: Counter
     poll_seconds: Histogram
+    requests_per_poll: Histogram
     provider_up: Gauge
     bad_messages: Counter
 
@@ -43,6 +49,13 @@ class Metrics:
             poll_seconds=Histogram(
                 "provider_poll_seconds", "Provider refresh duration", ["provider"], registry=r
             ),
+            requests_per_poll=Histogram(
+                "provider_requests_per_poll",
+                "HTTP requests one provider refresh made (providers that count them)",
+                ["provider"],
+                buckets=(1, 2, 3, 5, 10, 20, 50, 100, 200),
+                registry=r,
+            ),
             provider_up=Gauge(
                 "provider_state",
                 "1 for the provider's current state",
@@ -57,3 +70,14 @@ class Metrics:
     def record_poll(self, provider: str, ok: bool, seconds: float) -> None:
         self.polls.labels(provider, "ok" if ok else "error").inc()
         self.poll_seconds.labels(provider).observe(seconds)
+
+    def poll_recorder(self, provider: PollingProvider) -> Callable[[str, bool, float], None]:
+        """The runner's `on_poll` for `provider`: the refresh, and how many requests it made
+        when the provider counts them (so a vendor's request budget can be watched)."""
+
+        def record(name: str, ok: bool, seconds: float) -> None:
+            self.record_poll(name, ok, seconds)
+            if provider.requests_last_poll is not None:
+                self.requests_per_poll.labels(name).observe(provider.requests_last_poll)
+
+        return record

@@ -85,6 +85,8 @@ class PollingProvider(ABC):
     name: str = ""
     # Set by `poll` when the refresh worked but something needs a human's attention.
     health_warning: str | None = None
+    # HTTP requests the last `poll` made, for the requests-per-poll metric; None: not counted.
+    requests_last_poll: int | None = None
 
     def __init__(self, people: Sequence[Person], http: requests.Session, clock: Clock) -> None:
         self.people = [p for p in people if self.name in p.source_ids]

@@ -2,14 +2,17 @@
 
 Wire details and their public sources: docs/providers/servicenow.md. Ages are measured on the
 instance's clock (`serverTimeMilis - last_on`), never ours, so clock skew cannot turn people
-grey. The request's field names are configurable because public sources leave them open.
+grey; so is how long someone has been away or offline (`state_since`). The instance answers
+for everyone it tracks whatever users we name, so the adapter asks once per poll when it sees
+that, and once per batch otherwise. The request's field names are configurable because public
+sources leave them open.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -33,6 +36,9 @@ TABLE_PATH = "/api/now/table/sys_user_presence"
 TABLE_IDS_PER_QUERY = 100
 TABLE_PAGE_SIZE = 1000
 TABLE_MAX_ROWS = 100_000  # a runaway pager must end
+# Without an order the Table API may shift rows between pages (duplicates, misses); sys_id
+# is unique, so the order is total (docs/providers/servicenow.md, section 5).
+TABLE_ORDER = "^ORDERBYsys_id"
 
 
 class ServiceNowProvider(PollingProvider):
@@ -52,6 +58,9 @@ class ServiceNowProvider(PollingProvider):
         self.http.headers["Accept"] = "application/json"
         self._by_sys_id = self.people_by_vendor_id
         self._warn_once = WarnOnce(log, "servicenow: ignoring malformed data: ")
+        # Whether the last poll's answers showed that the instance ignores the users hint.
+        self._hint_ignored = False
+        self.requests_last_poll = 0
 
     @classmethod
     def from_context(cls, ctx: ProviderContext) -> ServiceNowProvider:
@@ -65,12 +74,45 @@ class ServiceNowProvider(PollingProvider):
         return self.config.poll_seconds
 
     def poll(self) -> list[Observation]:
+        self.requests_last_poll = 0
+        return self._poll_table() if self.config.mode == "table" else self._poll_ui()
+
+    def _poll_ui(self) -> list[Observation]:
+        """One request per batch while the instance honours the users hint; a single one
+        when its first answer shows that it answers for everyone."""
+        sys_ids = list(self._by_sys_id)
+        size = self.config.batch_size
         observations: list[Observation] = []
-        table = self.config.mode == "table"
+        answers_for_all = False
+        for start in range(0, len(sys_ids), size):
+            batch = sys_ids[start : start + size]
+            server_ms, last_on = self._fetch_ui(batch)
+            # One of our people outside the batch in the answer: the instance ignored the
+            # hint (the vendor's own client never sends one) and answered for everyone it
+            # tracks, so this answer covers the rest too and someone missing from it has no
+            # record. Strangers prove nothing: an answer that honours the hint may still
+            # carry the caller's own record. Every poll starts with one batch, so an
+            # instance that honours the hint again is asked batch by batch again.
+            answers_for_all = not last_on.keys() <= set(batch)
+            covered = sys_ids[start:] if answers_for_all else batch
+            observations.extend(self._observe(covered, server_ms, last_on))
+            if answers_for_all:
+                break
+        if sys_ids and answers_for_all != self._hint_ignored:
+            log.info(
+                "servicenow: the instance %s the users hint: %s",
+                "ignores" if answers_for_all else "honours",
+                "one request per poll" if answers_for_all else f"one request per {size} people",
+            )
+            self._hint_ignored = answers_for_all
+        return observations
+
+    def _poll_table(self) -> list[Observation]:
+        observations: list[Observation] = []
         # The Table API takes the ids in the URL: keep queries well under URL limits.
-        size = min(self.config.batch_size, TABLE_IDS_PER_QUERY) if table else self.config.batch_size
+        size = min(self.config.batch_size, TABLE_IDS_PER_QUERY)
         for chunk in _chunks(list(self._by_sys_id), size):
-            server_ms, last_on = self._fetch_table(chunk) if table else self._fetch_ui(chunk)
+            server_ms, last_on = self._fetch_table(chunk)
             observations.extend(self._observe(chunk, server_ms, last_on))
         return observations
 
@@ -78,18 +120,21 @@ class ServiceNowProvider(PollingProvider):
         self, sys_ids: list[str], server_ms: int, last_on: dict[str, int]
     ) -> list[Observation]:
         now = self.clock()
+        online_s, away_s = self.config.online_within_s, self.config.away_within_s
         observations = []
         for sys_id in sys_ids:
             seen = last_on.get(sys_id)
             if seen is None:
-                # No presence record: the user has not been active on the instance.
-                status = Status.OFFLINE
+                # No presence record: the user has not been active on the instance, so
+                # nothing says since when they are offline.
+                status, since = Status.OFFLINE, None
             else:
-                status = status_from_age(
-                    server_ms - seen, self.config.online_within_s, self.config.away_within_s
-                )
+                age_ms = server_ms - seen
+                status = status_from_age(age_ms, online_s, away_s)
+                since = state_since(status, age_ms, now, online_s, away_s)
             observations.extend(
-                Observation(pid, self.name, status, now) for pid in self._by_sys_id[sys_id]
+                Observation(pid, self.name, status, now, state_since=since)
+                for pid in self._by_sys_id[sys_id]
             )
         return observations
 
@@ -116,7 +161,7 @@ class ServiceNowProvider(PollingProvider):
         offset = 0
         while True:
             params = {
-                "sysparm_query": "userIN" + ",".join(sys_ids),
+                "sysparm_query": "userIN" + ",".join(sys_ids) + TABLE_ORDER,
                 "sysparm_fields": "user,last_on,sys_updated_on",
                 "sysparm_exclude_reference_link": "true",
                 "sysparm_limit": str(TABLE_PAGE_SIZE),
@@ -151,6 +196,7 @@ class ServiceNowProvider(PollingProvider):
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         url = self.config.base_url.rstrip("/") + path
         timeout = self.config.timeout_seconds
+        self.requests_last_poll += 1
         try:
             response = self.http.request(method, url, timeout=timeout, **kwargs)
         except requests.RequestException as exc:
@@ -208,6 +254,24 @@ class ServiceNowProvider(PollingProvider):
         if sys_id not in self._by_sys_id:
             return None
         return sys_id, moment
+
+
+def state_since(
+    status: Status, age_ms: int, now: datetime, online_within_s: float, away_within_s: float
+) -> datetime | None:
+    """When a user's current status began, on our clock (pure). Away began `online_within_s`
+    after the last activity and offline `away_within_s` after it; the age is measured on the
+    instance's clock, so only a duration crosses between the clocks and skew cancels out.
+    Online began when the current run of activity began, which `last_on` does not tell: None.
+    """
+    if status is Status.AWAY:
+        threshold_s = online_within_s
+    elif status is Status.OFFLINE:
+        threshold_s = away_within_s
+    else:
+        return None
+    # Never in our future, even if the instance's answer and our clock disagree slightly.
+    return now - timedelta(milliseconds=max(0.0, age_ms - threshold_s * 1000))
 
 
 def _epoch_ms(value: Any) -> int | None:

@@ -3,9 +3,12 @@
 Speaks the wire format of docs/providers/servicenow.md and nothing more: basic auth (401 with
 ServiceNow's error body), `POST /api/now/ui/presence` with `{"users": [sys_id...]}` (GET with
 `?users=a,b` too), `{"result": {"serverTimeMillis", "presenceArray": [{"user", "last_on"}]}}`.
-Quirks the public sources leave possible are switchable (`/_sim/quirks`): the one-L
-`serverTimeMilis` spelling, a server that ignores the user list and answers for everyone,
-`last_on` as a numeric string.
+Like the instance, it answers for every user it tracks whatever the list names (the vendor's
+own client sends none); the list is still validated, to catch the adapter's mistakes.
+Quirks the public sources leave possible are switchable (`/_sim/quirks`, or the constructor):
+the one-L `serverTimeMilis` spelling, a server that honours the list (`ignore_users: false`),
+`last_on` as a numeric string. The Table API view honours `^ORDERBY<field>` and, like a
+database without an order, returns rows in a different order on every call without it.
 Shares no code with the adapter so each can catch the other's mistakes.
 
 Scripted mode (tests) is driven over HTTP under `/_sim/`: set a user's `last_on`, skew the
@@ -15,6 +18,7 @@ request log. Demo mode moves users between active, idle and gone on its own.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import re
 import threading
@@ -46,7 +50,7 @@ class ServiceNowSim:
     password: str = "secret"
     skew_ms: int = 0
     time_key: str = "serverTimeMillis"
-    ignore_users: bool = False
+    ignore_users: bool = True  # the instance's behaviour; False answers only for the list
     last_on_as_string: bool = False
     table_page_cap: int = 10_000  # like glide.db.max_view_records: caps rows per page
     last_on: dict[str, int] = field(default_factory=dict)
@@ -144,7 +148,7 @@ def create_app(sim: ServiceNowSim) -> Flask:
         )
         if fault and (early := _apply_fault(fault)) is not None:
             return early
-        users, problem = _table_query(request.args)
+        users, order, problem = _table_query(request.args)
         if problem:
             return _sn_error(400, "Invalid query", problem)
         try:
@@ -157,7 +161,18 @@ def create_app(sim: ServiceNowSim) -> Flask:
         with sim.lock:
             sim.advance_demo()
             server_ms = sim.now_ms()
-            matching = [u for u in sorted(sim.last_on) if u in users]
+            matching = [u for u in sim.last_on if u in users]
+            if order is None:  # no defined order: pages may overlap or miss rows
+                sim.rng.shuffle(matching)
+            else:
+                field_name, descending = order
+                key = {
+                    "sys_id": _row_sys_id,
+                    "user": lambda u: u,
+                    "last_on": sim.last_on.__getitem__,
+                    "sys_updated_on": sim.last_on.__getitem__,
+                }[field_name]
+                matching.sort(key=key, reverse=descending)
             page = matching[offset : offset + min(limit, sim.table_page_cap)]
             rows = [_table_row(u, sim.last_on[u], plain_refs, fields) for u in page]
         headers = {"X-Total-Count": str(len(matching)), "Date": _http_date(server_ms)}
@@ -272,14 +287,29 @@ def _requested_users() -> tuple[list[str], str | None]:
     return users, None
 
 
-def _table_query(args: Any) -> tuple[set[str], str | None]:
-    """The one encoded query shape this simulator understands: `userIN<id>,<id>...`."""
-    query = args.get("sysparm_query", "")
-    if not query.startswith("userIN"):
-        return set(), f"unsupported sysparm_query {query[:60]!r} (expected userIN...)"
-    users = {u for u in query[len("userIN") :].split(",") if u}
+TableOrder = tuple[str, bool]  # (field, descending)
+
+
+def _table_query(args: Any) -> tuple[set[str], TableOrder | None, str | None]:
+    """The encoded query shapes this simulator understands: `userIN<id>,<id>...`, optionally
+    followed by `^ORDERBY<field>` or `^ORDERBYDESC<field>` (users, order, problem)."""
+    condition, *clauses = args.get("sysparm_query", "").split("^")
+    if not condition.startswith("userIN"):
+        return set(), None, f"unsupported sysparm_query {condition[:60]!r} (expected userIN...)"
+    order: TableOrder | None = None
+    for clause in clauses:
+        match = re.fullmatch(r"ORDERBY(DESC)?(sys_id|user|last_on|sys_updated_on)", clause)
+        if match is None or order is not None:  # one order (the adapter sends one)
+            return set(), None, f"unsupported sysparm_query clause {clause[:60]!r}"
+        order = (match[2], match[1] is not None)
+    users = {u for u in condition[len("userIN") :].split(",") if u}
     bad = [u for u in users if not SYS_ID.match(u)]
-    return (set(), f"not a sys_id: {bad[0][:40]!r}") if bad else (users, None)
+    return (set(), None, f"not a sys_id: {bad[0][:40]!r}") if bad else (users, order, None)
+
+
+def _row_sys_id(user: str) -> str:
+    """The sys_user_presence record's own sys_id: stable per user, unrelated to its order."""
+    return hashlib.md5(f"sys_user_presence:{user}".encode(), usedforsecurity=False).hexdigest()
 
 
 def _glide_time(epoch_ms: int) -> str:
@@ -294,7 +324,12 @@ def _table_row(sys_id: str, last_on: int, plain_refs: bool, fields: list[str]) -
     user: Any = (
         sys_id if plain_refs else {"link": f"/api/now/table/sys_user/{sys_id}", "value": sys_id}
     )
-    row = {"user": user, "last_on": _glide_time(last_on), "sys_updated_on": _glide_time(last_on)}
+    row = {
+        "sys_id": _row_sys_id(sys_id),
+        "user": user,
+        "last_on": _glide_time(last_on),
+        "sys_updated_on": _glide_time(last_on),
+    }
     return {k: v for k, v in row.items() if not fields or k in fields}
 
 

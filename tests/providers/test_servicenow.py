@@ -97,17 +97,21 @@ def test_thresholds_come_from_the_config(sn_sim: SnSimHandle, make_provider: Mak
     }
 
 
-def test_many_users_are_asked_for_in_chunks_of_batch_size(
+def test_an_instance_that_honours_the_users_hint_is_asked_in_chunks_of_batch_size(
     sn_sim: SnSimHandle, make_provider: MakeProvider
 ) -> None:
+    response = requests.post(sn_sim.url + "/_sim/quirks", json={"ignore_users": False}, timeout=5)
+    assert response.json()["ignore_users"] is False
     people = [Person(f"p{i}", f"P {i}", "Desk", {"servicenow": sys_id(f"p{i}")}) for i in range(25)]
     for p in people[::2]:
         sn_sim.set_user(p.source_ids["servicenow"], seconds_ago=2)
     before = len(sn_sim.request_log()["requests"])
 
-    result = statuses(make_provider(people=people, batch_size=10))
+    provider = make_provider(people=people, batch_size=10)
+    result = statuses(provider)
 
     assert len(sn_sim.request_log()["requests"]) - before == 3  # 10 + 10 + 5
+    assert provider.requests_last_poll == 3
     assert result == {
         p.id: Status.ONLINE if i % 2 == 0 else Status.OFFLINE for i, p in enumerate(people)
     }

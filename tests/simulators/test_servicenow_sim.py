@@ -61,9 +61,38 @@ def test_a_refused_call_does_not_use_up_a_fault(sn_sim: SnSimHandle) -> None:
     assert sn_sim.presence([ADA]).status_code == 500
 
 
-def test_presence_answer_has_the_vendor_shape_and_only_requested_users(
+def _honour_users(handle: SnSimHandle) -> None:
+    quirk = requests.post(handle.url + "/_sim/quirks", json={"ignore_users": False}, timeout=5)
+    assert quirk.json()["ignore_users"] is False
+
+
+def test_like_the_instance_it_answers_for_everyone_it_tracks_whatever_is_asked(
     sn_sim: SnSimHandle,
 ) -> None:
+    for user in (ADA, GRACE, ALAN):
+        sn_sim.set_user(user, seconds_ago=5)
+    result = sn_sim.presence([ADA, sys_id("nobody")]).json()["result"]
+    assert sorted(i["user"] for i in result["presenceArray"]) == sorted([ADA, GRACE, ALAN])
+    # The list is still validated: the simulator rejects what the adapter must not send.
+    assert sn_sim.presence(["not-a-sys-id"]).status_code == 400
+
+
+def test_the_honour_users_quirk_can_be_set_at_construction() -> None:
+    sim = ServiceNowSim(username=SN_USERNAME, password=SN_PASSWORD, ignore_users=False)
+    handle = start_sn_sim(sim)
+    try:
+        handle.set_user(ADA, seconds_ago=1)
+        handle.set_user(GRACE, seconds_ago=1)
+        array = handle.presence([GRACE]).json()["result"]["presenceArray"]
+        assert [i["user"] for i in array] == [GRACE]
+    finally:
+        handle.server.shutdown()
+
+
+def test_presence_answer_has_the_vendor_shape_and_only_requested_users_when_honoured(
+    sn_sim: SnSimHandle,
+) -> None:
+    _honour_users(sn_sim)
     ada = sn_sim.set_user(ADA, seconds_ago=5)["last_on"]
     sn_sim.set_user(GRACE, seconds_ago=45)
     sn_sim.set_user(ALAN, seconds_ago=120)
@@ -88,6 +117,7 @@ def test_presence_answer_has_the_vendor_shape_and_only_requested_users(
 
 
 def test_get_with_a_users_query_parameter(sn_sim: SnSimHandle) -> None:
+    _honour_users(sn_sim)
     sn_sim.set_user(ADA, seconds_ago=1)
     sn_sim.set_user(GRACE, seconds_ago=1)
     response = requests.get(
@@ -196,6 +226,64 @@ def test_unknown_fault_kind_is_refused(sn_sim: SnSimHandle) -> None:
     response = requests.post(sn_sim.url + "/_sim/faults", json={"kind": "502"}, timeout=5)
     assert response.status_code == 400
     assert sn_sim.request_log()["pending_faults"] == 0
+
+
+# -- the Table API view --------------------------------------------------------------------
+
+TABLE = "/api/now/table/sys_user_presence"
+MANY = [sys_id(f"row{i}") for i in range(30)]
+
+
+def _table_users(handle: SnSimHandle, query: str, **params: str) -> list[str]:
+    response = requests.get(
+        handle.url + TABLE,
+        params={"sysparm_query": query, "sysparm_exclude_reference_link": "true", **params},
+        auth=(SN_USERNAME, SN_PASSWORD),
+        timeout=5,
+    )
+    assert response.status_code == 200, response.text
+    return [row["user"] for row in response.json()["result"]]
+
+
+@pytest.fixture
+def rows(sn_sim: SnSimHandle) -> SnSimHandle:
+    for i, user in enumerate(MANY):
+        sn_sim.set_user(user, seconds_ago=i)
+    return sn_sim
+
+
+def test_table_rows_come_in_the_order_asked_for(rows: SnSimHandle) -> None:
+    query = "userIN" + ",".join(MANY)
+    by_sys_id = _table_users(rows, query + "^ORDERBYsys_id")
+    assert by_sys_id == _table_users(rows, query + "^ORDERBYsys_id")  # stable
+    assert sorted(by_sys_id) == sorted(MANY)
+    assert _table_users(rows, query + "^ORDERBYuser") == sorted(MANY)
+    assert _table_users(rows, query + "^ORDERBYDESClast_on") == MANY  # newest first
+    # Pages of an ordered query add up to the whole, each row once.
+    pages = [
+        _table_users(rows, query + "^ORDERBYsys_id", sysparm_limit="7", sysparm_offset=str(o))
+        for o in range(0, 30, 7)
+    ]
+    assert [u for page in pages for u in page] == by_sys_id
+
+
+def test_table_rows_without_an_order_shift_between_calls(rows: SnSimHandle) -> None:
+    query = "userIN" + ",".join(MANY)
+    orders = {tuple(_table_users(rows, query)) for _ in range(5)}
+    assert len(orders) > 1  # 30! orders: five equal draws would be a miracle
+    assert all(sorted(order) == sorted(MANY) for order in orders)
+
+
+@pytest.mark.parametrize("clause", ["ORDERBYname", "ORDERBY", "active=true"])
+def test_table_query_clauses_it_does_not_know_are_refused(sn_sim: SnSimHandle, clause: str) -> None:
+    response = requests.get(
+        sn_sim.url + TABLE,
+        params={"sysparm_query": f"userIN{ADA}^{clause}"},
+        auth=(SN_USERNAME, SN_PASSWORD),
+        timeout=5,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["message"] == "Invalid query"
 
 
 # -- demo mode ------------------------------------------------------------------------------
