@@ -89,6 +89,7 @@ def test_presence_change_reaches_connected_client_with_next_seq(
         "detail": None,
         "observed_at": ada["sources"]["servicenow"]["observed_at"],
         "stale": False,
+        "activity": None,
     }
     assert server.get("/api/presence").json()["seq"] == batch["seq"]
 
@@ -201,12 +202,17 @@ def test_http_api_follows_the_contract(
     assert ISO_Z.match(body["server_time"])
     assert [p["id"] for p in body["people"]] == ["alan", "ada", "grace"]
     for p in body["people"]:
-        assert set(p) == {"id", "name", "team", "status", "since", "detail", "sources"}
-        assert p["status"] in {"online", "away", "offline", "unknown"}
+        assert set(p) == {"id", "name", "team", "status", "since", "detail", "sources"} | {
+            "activity",  # CONTRACT v1.1
+            "activity_source",
+            "since_exact",
+        }
+        assert p["status"] in {"online", "busy", "away", "offline", "unknown"}
+        assert isinstance(p["since_exact"], bool)
         assert ISO_Z.match(p["since"])
         assert set(p["sources"]) == {"servicenow"}
         source = p["sources"]["servicenow"]
-        assert set(source) == {"status", "detail", "observed_at", "stale"}
+        assert set(source) == {"status", "detail", "observed_at", "stale", "activity"}
         assert ISO_Z.match(source["observed_at"]) and source["stale"] is False
     statuses = {p["id"]: p["status"] for p in body["people"]}
     assert statuses == {"ada": "offline", "grace": "away", "alan": "offline"}
