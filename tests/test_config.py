@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 
 from presence_dash.config import (
+    CiscoConfig,
     ConfigError,
     Settings,
+    StateMapping,
     load_settings,
     settings_from_dict,
 )
@@ -351,12 +353,6 @@ def test_cisco_section_names_its_missing_and_bad_keys() -> None:
     settings = settings_from_dict({"providers": {"cisco": base}}, env)
     cisco = settings.providers.cisco
     assert cisco is not None and cisco.resync_seconds == 600
-    assert cisco.status_for("DND") == "away" and cisco.status_for("on-the-phone") == "away"
-    custom = {**base, "state_map": {"DND": "offline"}}
-    assert (
-        settings_from_dict({"providers": {"cisco": custom}}, env).providers.cisco.status_for("DND")
-        == "offline"
-    )
     missing = {k: v for k, v in base.items() if k != "callback_url"}
     with pytest.raises(ConfigError, match=r"^providers\.cisco\.callback_url: required"):
         settings_from_dict({"providers": {"cisco": missing}}, env)
@@ -366,6 +362,58 @@ def test_cisco_section_names_its_missing_and_bad_keys() -> None:
     short = {**base, "expiry_seconds": 60}
     with pytest.raises(ConfigError, match=r"^providers\.cisco\.expiry_seconds: "):
         settings_from_dict({"providers": {"cisco": short}}, env)
+
+
+CISCO = {
+    "base_url": "https://imp.example.com:8083",
+    "app_user": "app",
+    "app_password_env": "CISCO_PW",
+    "end_user": "svc@example.com",
+    "callback_url": "http://dash.example.com:8080/hooks/cisco/pws",
+}
+
+
+def _cisco(**changes: Any) -> CiscoConfig:
+    settings = settings_from_dict({"providers": {"cisco": {**CISCO, **changes}}}, {"CISCO_PW": "x"})
+    assert settings.providers.cisco is not None
+    return settings.providers.cisco
+
+
+@pytest.mark.parametrize("state", ["DND", "dnd", "on-the-phone", "meeting", "presenting", "busy"])
+def test_cisco_calls_dnd_calls_meetings_and_presenting_busy_by_default(state: str) -> None:
+    mapped = _cisco().mapping_for(state)
+    assert mapped is not None and mapped.status == "busy" and mapped.activity
+
+
+def test_cisco_state_map_takes_a_bare_status_or_status_and_activity() -> None:
+    cisco = _cisco(
+        state_map={
+            "DND": "offline",  # the v1 form: no activity
+            "on-the-phone": {"status": "away", "activity": "Calling"},
+            "lunch": {"status": "away"},
+        }
+    )
+    assert cisco.mapping_for("DND") == StateMapping(status="offline", activity=None)
+    assert cisco.mapping_for("on-the-phone") == StateMapping(status="away", activity="Calling")
+    assert cisco.mapping_for("lunch") == StateMapping(status="away", activity=None)
+    assert cisco.mapping_for("meeting") == StateMapping(status="busy", activity="In a meeting")
+    assert cisco.mapping_for("tv") is None  # neither mapped nor a default: shown as unknown
+
+
+@pytest.mark.parametrize(
+    ("state_map", "message"),
+    [
+        ({"DND": {"status": "purple"}}, r"^providers\.cisco\.state_map\.DND\.status: "),
+        ({"DND": {"activity": "Busy"}}, r"^providers\.cisco\.state_map\.DND\.status: required"),
+        (
+            {"DND": {"status": "busy", "activity": "x" * 61}},
+            r"^providers\.cisco\.state_map\.DND\.activity: ",
+        ),
+    ],
+)
+def test_cisco_state_map_entries_are_checked(state_map: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        _cisco(state_map=state_map)
 
 
 SALESFORCE = {
@@ -389,6 +437,15 @@ SALESFORCE = {
         ({"ids_per_query": 501}, "providers.salesforce.ids_per_query:"),
         ({"session_type": "UI' OR Id != '"}, "providers.salesforce.session_type: invalid value"),
         ({"api_version": "v60"}, "providers.salesforce.api_version: invalid value"),
+        (
+            {"login_type": "Application", "login_types": ["SAML Idp Initiated SSO"]},
+            "providers.salesforce: set login_types or login_type, not both",
+        ),
+        ({"login_types": []}, "providers.salesforce.login_types:"),
+        (
+            {"login_types": ["Application') OR ('x"]},
+            "providers.salesforce.login_types[0]: invalid value",
+        ),
     ],
 )
 def test_salesforce_section_names_its_bad_keys(changes: dict[str, Any], message: str) -> None:
@@ -402,9 +459,18 @@ def test_a_valid_salesforce_section_keeps_its_defaults() -> None:
     settings = settings_from_dict({"providers": {"salesforce": SALESFORCE}}, {"SF_SECRET": "s"})
     section = settings.providers.salesforce
     assert section is not None
-    assert (section.session_type, section.login_type, section.ids_per_query) == (
-        "UI",
+    assert (section.session_type, section.ids_per_query) == ("UI", 200)
+    # an interactive UI login: user name and password, or SAML SSO started either side
+    assert section.ui_login_types == [
         "Application",
-        200,
-    )
+        "SAML Idp Initiated SSO",
+        "SAML Sfdc Initiated SSO",
+    ]
     assert settings.secret("SF_SECRET") == "s"
+
+
+def test_the_v1_salesforce_login_type_alone_still_names_the_one_type_queried() -> None:
+    section = {**SALESFORCE, "login_type": "SAML Idp Initiated SSO"}
+    settings = settings_from_dict({"providers": {"salesforce": section}}, {"SF_SECRET": "s"})
+    assert settings.providers.salesforce is not None
+    assert settings.providers.salesforce.ui_login_types == ["SAML Idp Initiated SSO"]

@@ -77,10 +77,15 @@ def _provider(server: DashServer) -> dict[str, Any]:
     return response.json()["providers"]["salesforce"]
 
 
-def _has(data: dict[str, Any], pid: str, status: str, detail: str | None = None) -> bool:
+def _has(data: dict[str, Any], pid: str, status: str, activity: str | None = None) -> bool:
     return any(
-        (p["id"], p["status"], p["detail"]) == (pid, status, detail) for p in data["changes"]
+        (p["id"], p["status"], p.get("activity")) == (pid, status, activity)
+        for p in data["changes"]
     )
+
+
+def _person(data: dict[str, Any], pid: str) -> dict[str, Any]:
+    return next(p for p in data["changes"] if p["id"] == pid)
 
 
 def test_a_logout_reaches_a_socketio_client_within_seconds(
@@ -102,6 +107,9 @@ def test_a_logout_reaches_a_socketio_client_within_seconds(
         "presence", lambda d: _has(d, "ada", "offline", "Logged out"), timeout=5, after=mark
     )
     assert _has(change, "ada-ne", "offline", "Logged out")  # one user, both teams
+    ada = _person(change, "ada")
+    assert (ada["activity_source"], ada["since_exact"]) == ("salesforce", True)
+    assert ada["sources"]["salesforce"]["detail"] == "logout"  # the raw event
     mark = client.mark()
     sim.login(GRACE)
     client.wait("presence", lambda d: _has(d, "grace", "online"), timeout=5, after=mark)
@@ -114,13 +122,15 @@ def test_a_session_that_lapses_is_caught_by_polling(
     connect: Callable[[DashServer], EventRecorder],
 ) -> None:
     sim, _ = org_and_port
-    sim.login(GRACE, notify=False, seconds_valid=600)
+    sim.login(GRACE, notify=False, seconds_valid=600, login_type="SAML Sfdc Initiated SSO")
     server = start_dash(poll_seconds=0.5)
     client = connect(server)
-    assert client.status("grace") == "online"
+    assert client.status("grace") == "online"  # an SSO login counts by default
     mark = client.mark()
     sim.clock(offset_s=601)  # the browser was closed: no logout, the session simply ends
-    client.wait("presence", lambda d: _has(d, "grace", "offline"), timeout=5, after=mark)
+    change = client.wait("presence", lambda d: _has(d, "grace", "offline"), timeout=5, after=mark)
+    # dated by the session's expiry, a second ago by the org's clock: Salesforce says when
+    assert _person(change, "grace")["since_exact"] is True
     assert sim.webhooks() == []
     assert _provider(server)["state"] == "ok"
 

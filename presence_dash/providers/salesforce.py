@@ -28,7 +28,6 @@ import requests
 
 from ..config import SalesforceConfig
 from ..model import Observation, Person, Status
-from ..rules import session_is_valid
 from ..timefmt import parse_iso_z
 from ..warn_once import WarnOnce
 from .base import (
@@ -41,6 +40,16 @@ from .base import (
     UpdateFailed,
 )
 from .http_errors import request_failed
+from .salesforce_presence import (
+    Event,
+    Session,
+    SourceState,
+    ValidSessions,
+    hook_state,
+    next_seen_expiry,
+    user_state,
+    valid_sessions,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +61,10 @@ LIMIT_BACKOFF_S = 900.0  # daily API limit used up: polling harder will not help
 USAGE_WARNING = 0.9  # share of the org's daily API requests that calls for a human
 
 
+# CreatedDate dates "online since": AuthSession has no LoginTime (that is on LoginHistory,
+# whose row a reused session even re-points to the newest login) [SF-AUTHSESSION].
 SESSIONS_SOQL = (
-    "SELECT UsersId, LastModifiedDate, NumSecondsValid FROM AuthSession "
+    "SELECT UsersId, CreatedDate, LastModifiedDate, NumSecondsValid FROM AuthSession "
     "WHERE {where} ORDER BY LastModifiedDate ASC"
 )
 
@@ -62,12 +73,6 @@ SESSIONS_SOQL = (
 class _Token:
     access_token: str
     instance_url: str
-
-
-@dataclass(frozen=True)
-class _Event:
-    kind: str  # "login" | "logout"
-    at: datetime
 
 
 class SalesforceProvider(PollingProvider):
@@ -87,7 +92,16 @@ class SalesforceProvider(PollingProvider):
         self._secret = secret  # client secret, or the JWT private key (PEM)
         self._webhook_secret = webhook_secret
         self._token: _Token | None = None
-        self._events: dict[str, _Event] = {}
+        self._events: dict[str, Event] = {}
+        # Per user, Salesforce's clock: the last state shown (so a newer session taking over
+        # keeps "online since") and the expiry of the sessions last seen valid (which dates
+        # "offline since" when they run out).
+        self._states: dict[str, SourceState] = {}
+        self._seen_expiry: dict[str, datetime | None] = {}
+        # Per user, the last "since" shown: (Salesforce's clock, ours). The clock offset is
+        # re-estimated from every `Date` header (1 s resolution), and a vendor time stamp
+        # that did not change must not move on the page with each estimate.
+        self._shown_since: dict[str, tuple[datetime | None, datetime | None]] = {}
         self._recent_signatures: dict[str, float] = {}
         self._warn_once = WarnOnce(log, "salesforce: ")
         # Salesforce's clock minus ours, from the last `Date` header: event times in webhook
@@ -125,48 +139,56 @@ class SalesforceProvider(PollingProvider):
 
     def poll(self) -> list[Observation]:
         # Each Salesforce user once, however many people entries (teams) name them.
-        last_active: dict[str, datetime] = {}
+        sessions: dict[str, list[Session]] = {}
         server_now: datetime | None = None
         for chunk in _chunks(list(self.people_by_vendor_id), self.config.ids_per_query):
             records, now = self._query_all(self._soql(chunk))
             server_now = server_now or now
             for record in records:
-                parsed = self._session(record, now)
+                parsed = self._session(record)
                 if parsed is not None:
-                    user, last_modified = parsed
-                    last_active[user] = max(last_modified, last_active.get(user, last_modified))
+                    sessions.setdefault(parsed[0], []).append(parsed[1])
         now = server_now or self.clock()
-        observed = self.clock()
         observations = []
-        for user_id, person_ids in self.people_by_vendor_id.items():
-            status, detail = self._status(user_id, last_active.get(user_id), now)
-            observations.extend(
-                Observation(pid, self.name, status, observed, detail) for pid in person_ids
-            )
+        for user_id in self.people_by_vendor_id:
+            valid = valid_sessions(sessions.get(user_id, ()), now)
+            observations.extend(self._observe(user_id, self._decide(user_id, valid, now)))
         return observations
 
-    def _status(
-        self, user_id: str, last_active: datetime | None, now: datetime
-    ) -> tuple[Status, str | None]:
-        """Online while a UI session is valid (`last_active`: the newest valid session's
-        LastModifiedDate); a logout event wins over sessions it ended (Salesforce may list
-        them a little longer); a login event counts until the next poll has had a chance to
-        see the new session."""
+    def _decide(self, user_id: str, valid: ValidSessions | None, now: datetime) -> SourceState:
+        """This poll's state for one user (Salesforce's clock), remembered for the next."""
         event = self._events.get(user_id)
-        if event and event.kind == "logout" and (last_active is None or last_active <= event.at):
-            return Status.OFFLINE, "Logged out"
-        if last_active is not None:
-            return Status.ONLINE, None
-        if (
-            event
-            and event.kind == "login"
-            and now - event.at < timedelta(seconds=2 * self.config.poll_seconds)
-        ):
-            return Status.ONLINE, None
-        return Status.OFFLINE, None
+        seen = self._seen_expiry.get(user_id)
+        grace = timedelta(seconds=2 * self.config.poll_seconds)
+        state = user_state(valid, event, self._states.get(user_id), seen, now, grace)
+        if event and event.kind == "logout" and state.status == Status.ONLINE:
+            del self._events[user_id]  # a session newer than the logout: they came back
+        self._seen_expiry[user_id] = next_seen_expiry(valid, seen, now)
+        self._states[user_id] = state
+        return state
 
-    def _session(self, record: Any, now: datetime) -> tuple[str, datetime] | None:
-        """(user id, LastModifiedDate) of a session that is still valid at `now`."""
+    def _observe(self, user_id: str, state: SourceState) -> list[Observation]:
+        observed = self.clock()
+        shown = self._shown_since.get(user_id)
+        if shown and shown[0] == state.since:
+            since = shown[1]  # the same vendor time: the same moment, not a new estimate
+        else:
+            since = self._our_time(state.since, observed)
+            self._shown_since[user_id] = (state.since, since)
+        return [
+            Observation(pid, self.name, state.status, observed, state.detail, state.activity, since)
+            for pid in self.people_by_vendor_id[user_id]
+        ]
+
+    def _our_time(self, server_time: datetime | None, now: datetime) -> datetime | None:
+        """A time stamp on Salesforce's clock as ours (the `Date` header's offset), never in
+        the future: a clock estimate a second off must not date a state after now."""
+        if server_time is None:
+            return None
+        return min(server_time - self._server_offset, now)
+
+    def _session(self, record: Any) -> tuple[str, Session] | None:
+        """(our user key, the session) of a row for a configured user."""
         try:
             user = str(record["UsersId"])
             last_modified = _sf_datetime(record["LastModifiedDate"])
@@ -174,10 +196,14 @@ class SalesforceProvider(PollingProvider):
         except (KeyError, TypeError, ValueError):
             self._warn_once("AuthSession record without UsersId/LastModifiedDate/NumSecondsValid")
             return None
-        user = self._user_key(user)
-        if user is None or not session_is_valid(last_modified, seconds, now):
-            return None
-        return user, last_modified
+        try:
+            created: datetime | None = _sf_datetime(record["CreatedDate"])
+        except (KeyError, TypeError, ValueError):
+            # the session still counts; only its start is unknown ("since" is first seen)
+            self._warn_once("AuthSession record without a readable CreatedDate")
+            created = None
+        key = self._user_key(user)
+        return None if key is None else (key, Session(created, last_modified, seconds))
 
     def _user_key(self, user_id: str) -> str | None:
         """Our key for a Salesforce Id in either form; None when nobody is configured so."""
@@ -186,12 +212,13 @@ class SalesforceProvider(PollingProvider):
 
     def _soql(self, user_ids: list[str]) -> str:
         # SOQL, not SQL, and no injection: ids are normalised alphanumerics, every literal is
-        # escaped, and the two configured values are pattern-checked at load.
+        # escaped, and the configured values are pattern-checked at load.
         ids = ", ".join(f"'{_soql_escape(u)}'" for u in user_ids)
+        login_types = ", ".join(f"'{_soql_escape(t)}'" for t in self.config.ui_login_types)
         conditions = [
             f"UsersId IN ({ids})",
             f"SessionType = '{_soql_escape(self.config.session_type)}'",
-            f"LoginType = '{_soql_escape(self.config.login_type)}'",
+            f"LoginType IN ({login_types})",
         ]
         return SESSIONS_SOQL.replace("{where}", " AND ".join(conditions))
 
@@ -326,22 +353,12 @@ class SalesforceProvider(PollingProvider):
         current = self._events.get(user)
         observations: tuple[Observation, ...] = ()
         if current is None or current.at <= at:  # out-of-order events: the newest wins
-            self._events[user] = _Event(kind, at)
+            self._events[user] = Event(kind, at)
             # Shown at once (CONTRACT: a logout -> offline at once), even if the refresh
             # this also asks for fails; that refresh then confirms it with the sessions.
-            status, detail = (
-                (Status.OFFLINE, "Logged out")
-                if kind == "logout"
-                else (
-                    Status.ONLINE,
-                    None,
-                )
-            )
-            observed = self.clock()
-            observations = tuple(
-                Observation(pid, self.name, status, observed, detail)
-                for pid in self.people_by_vendor_id[user]
-            )
+            state = hook_state(self._events[user], self._states.get(user))
+            self._states[user] = state
+            observations = tuple(self._observe(user, state))
         return HookResponse(
             200,
             json.dumps({"ok": True}),

@@ -10,8 +10,10 @@ stay in the table until a later cleanup, as in Salesforce, so a client must do t
 The org's Login Flow and LogoutEventStream trigger are played by signed webhook calls.
 Shares no code with the adapter so each can catch the other's mistakes.
 
-Scripted mode (tests) is driven over HTTP under `/_sim/`; demo mode logs users in and out
-(and lets some sessions simply lapse, like a closed browser) on a background thread.
+Scripted mode (tests) is driven over HTTP under `/_sim/`; demo mode logs users in (with a
+password or through SAML SSO, some with an extra API session as Spring '25 orgs list), lets
+sessions simply lapse like a closed browser, and has exactly one user log out (a
+LogoutEventStream event), on a background thread.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import random
 import re
 import secrets
@@ -133,10 +136,17 @@ class Cursor:
     touched: float  # time.monotonic() of the last use
 
 
+# How the demo's users sign in to the UI, weighted: an SSO org's logins carry a SAML type.
+DEMO_LOGIN_TYPES = {"Application": 2, "SAML Idp Initiated SSO": 1, "SAML Sfdc Initiated SSO": 1}
+DEMO_LOGOUT_AFTER_S = 45.0  # the demo's one logout comes this long after the start
+
+
 @dataclass
 class DemoUser:
     state: str  # "in" (working), "closed" (browser closed, session lapsing) | "out"
     until: float  # org time when the state ends
+    login_type: str = "Application"  # how this user signs in to the UI
+    logs_out: bool = False  # the demo's one user who logs out (and then stays out)
 
 
 @dataclass
@@ -204,16 +214,22 @@ class SalesforceSim:
         session_type: str = "UI",
         login_type: str = "Application",
         notify: bool = True,
+        created: float | None = None,
     ) -> AuthSession:
-        """A UI login: a new AuthSession row and, like a Login Flow callout, a webhook call."""
+        """A UI login: a new AuthSession row and, like a Login Flow callout, a webhook call.
+        `created` (CreatedDate) defaults to `last_modified`: a session older than its last
+        update is one that activity has extended."""
         with self.lock:
             user = self.add_user(user_id)
             now = self.now()
             at = now if last_modified is None else last_modified
+            start = at if created is None else created
+            if start > at:
+                raise ValueError("CreatedDate after LastModifiedDate")
             row = AuthSession(
                 self._next_id("0Ak"),
                 user.id,
-                at,
+                start,
                 at,
                 self.session_seconds if seconds_valid is None else seconds_valid,
                 session_type,
@@ -370,7 +386,10 @@ class SalesforceSim:
                     {
                         "Id": s.id,
                         "UsersId": s.users_id,
+                        "CreatedDate": _sf_time(s.created),
                         "LastModifiedDate": _sf_time(s.last_modified),
+                        "SessionType": s.session_type,
+                        "LoginType": s.login_type,
                         "NumSecondsValid": s.seconds_valid,
                         "valid": s.last_modified + s.seconds_valid > now,
                     }
@@ -443,39 +462,83 @@ class SalesforceSim:
 
     # -- demo mode ---------------------------------------------------------------------------
 
-    def add_demo_users(self, user_ids: list[str], rng: random.Random | None = None) -> None:
-        """Demo mode: users log in (most), log out, or close the browser so that their
-        session lapses unseen by events; sessions are short so lapses show within minutes."""
+    def add_demo_users(
+        self,
+        user_ids: list[str],
+        rng: random.Random | None = None,
+        *,
+        logout_user: str | None = None,
+        logout_after_s: float = DEMO_LOGOUT_AFTER_S,
+    ) -> None:
+        """Demo mode: most users are working (signed in with a password or SAML SSO, some
+        with an extra API session of login type Unknown, which must not count), some closed
+        the browser so that their session lapses unseen by events, some are not signed in
+        (a few with only an API session). Sessions are short so lapses show within minutes.
+        Exactly one user, `logout_user` (default: the first), is working at the start and
+        logs out of the UI `logout_after_s` later: a LogoutEventStream event through the
+        webhook. Nobody else logs out, so the demo's one "Logged out" is easy to find."""
         if rng is not None:
             self.rng = rng
+        if not user_ids:
+            return
+        leaver = normalize_id(logout_user or user_ids[0])
+        if leaver not in {normalize_id(u) for u in user_ids}:
+            raise ValueError(f"logout_user {logout_user!r} is not one of the demo users")
+        kinds, weights = zip(*DEMO_LOGIN_TYPES.items(), strict=True)
         with self.lock:
             now = self.now()
             for uid in user_ids:
                 user = self.add_user(uid)
-                state = self.rng.choices(["in", "closed", "out"], [6, 1, 3])[0]
-                if state == "in":
-                    self.login(user.id, notify=False)
-                elif state == "closed":
+                demo = DemoUser("out", now, self.rng.choices(kinds, weights)[0])
+                demo.logs_out = user.id == leaver
+                if not demo.logs_out:
+                    demo.state = self.rng.choices(["in", "closed", "out"], [6, 1, 3])[0]
+                else:
+                    demo.state = "in"
+                if demo.state == "in":
+                    # signed in a while ago; activity has kept the session alive since
+                    started = now - self.rng.uniform(60, 3600)
+                    self.login(user.id, login_type=demo.login_type, created=started, notify=False)
+                    if self.rng.random() < 0.3:
+                        self._api_session(user.id, started)
+                elif demo.state == "closed":
                     ago = self.rng.uniform(0, self.session_seconds * 0.8)
-                    self.login(user.id, last_modified=now - ago, notify=False)
-                self.demo[user.id] = DemoUser(state, now + self.rng.uniform(5, 90))
+                    self.login(
+                        user.id, last_modified=now - ago, login_type=demo.login_type, notify=False
+                    )
+                elif self.rng.random() < 0.25:
+                    self._api_session(user.id, now - self.rng.uniform(0, 600))
+                demo.until = now + (logout_after_s if demo.logs_out else self.rng.uniform(5, 90))
+                self.demo[user.id] = demo
+
+    def _api_session(self, user_id: str, created: float) -> AuthSession:
+        """A valid API session of login type Unknown, as orgs list next to UI logins since
+        Spring '25 (docs/providers/salesforce.md): not a UI login, so never "online"."""
+        return self.login(
+            user_id, session_type="API", login_type="Unknown", created=created, notify=False
+        )
 
     def advance_demo(self) -> list[str]:
-        """Apply the demo changes that are due; working users keep their sessions alive."""
+        """Apply the demo changes that are due; working users keep their sessions alive.
+        Working users close the browser (the session lapses), others sign in again; only
+        the one `logs_out` user logs out, once."""
         changed = []
         with self.lock:
             now = self.now()
             for uid, demo in self.demo.items():
                 if now >= demo.until:
-                    if demo.state == "in":
-                        demo.state = self.rng.choice(["out", "out", "closed"])
-                        if demo.state == "out":
-                            self.logout(uid)
+                    if demo.state == "in" and demo.logs_out:
+                        demo.state = "out"
+                        self.logout(uid)  # the webhook carries the LogoutEventStream event
+                    elif demo.state == "in":
+                        demo.state = "closed"
                     else:
                         demo.state = "in"
-                        self.login(uid)
+                        self.login(uid, login_type=demo.login_type)
                     dwell = {"in": (30, 150), "closed": (60, 240), "out": (20, 120)}[demo.state]
                     demo.until = now + self.rng.uniform(*dwell)
+                    if demo.logs_out and demo.state == "out":
+                        demo.until = math.inf  # logged out for the rest of the demo
                     changed.append(uid)
                 elif demo.state == "in":
                     self.touch(uid)
@@ -696,13 +759,14 @@ def _control_api(app: Flask, sim: SalesforceSim) -> None:
     @app.post("/_sim/users/<uid>/login")
     def login(uid: str) -> Any:
         data = body()
-        last_modified = data.get("last_modified")
+        last_modified, created = data.get("last_modified"), data.get("created")
         try:
             seconds = data.get("seconds_valid")
             row = sim.login(
                 user_id(uid),
                 seconds_valid=None if seconds is None else int(seconds),
                 last_modified=None if last_modified is None else parse_datetime(last_modified),
+                created=None if created is None else parse_datetime(created),
                 session_type=str(data.get("session_type", "UI")),
                 login_type=str(data.get("login_type", "Application")),
                 notify=bool(data.get("notify", True)),
@@ -715,6 +779,7 @@ def _control_api(app: Flask, sim: SalesforceSim) -> None:
             {
                 "Id": row.id,
                 "UsersId": row.users_id,
+                "CreatedDate": _sf_time(row.created),
                 "LastModifiedDate": _sf_time(row.last_modified),
                 "NumSecondsValid": row.seconds_valid,
             }

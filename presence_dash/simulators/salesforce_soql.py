@@ -18,7 +18,9 @@ MAX_SOQL_CHARS = 100_000
 ID_CHARS = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Za-z]{3})?$")
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
-# AuthSession's readable fields and their SOQL types (Salesforce object reference).
+# AuthSession's readable fields and their SOQL types (Salesforce object reference). There is
+# no LoginTime: that is LoginHistory's, so asking AuthSession for it is INVALID_FIELD, as in
+# Salesforce. (The real object has a few more, e.g. LoginHistoryId, that the dashboard needs not.)
 FIELDS = {
     "Id": "id",
     "UsersId": "id",

@@ -29,10 +29,11 @@ from helpers import (
     start_salesforce_sim,
     wait_for,
 )
+from pydantic import ValidationError
 
 from presence_dash.board import PresenceBoard
 from presence_dash.config import SalesforceConfig
-from presence_dash.model import Person, ProviderState, Status
+from presence_dash.model import Observation, Person, ProviderState, Status
 from presence_dash.providers.base import AuthFailed, HookRequest, UpdateFailed
 from presence_dash.providers.salesforce import SalesforceProvider
 from presence_dash.runner import ProviderRunner, stale_after
@@ -173,7 +174,34 @@ def event(user: str, kind: str, at: datetime | None = None) -> bytes:
     ).encode()
 
 
+def observations(provider: SalesforceProvider) -> dict[str, Observation]:
+    return {o.person_id: o for o in provider.poll()}
+
+
+def close_to(moment: datetime | None, expected: datetime, seconds: float = 2.0) -> bool:
+    """Our clock from Salesforce's is estimated from a `Date` header with 1 s resolution."""
+    return moment is not None and abs((moment - expected).total_seconds()) <= seconds
+
+
+def hook_observations(provider: SalesforceProvider, body: bytes) -> tuple[Observation, ...]:
+    """The observations a webhook call shows at once (what the runner pushes to the board)."""
+    mac = hmac.new(SF_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    headers = {"X-Presence-Signature": "sha256=" + mac}
+    answer = provider.handle_hook(HookRequest("POST", "", {}, headers, body, "127.0.0.1"))
+    assert answer is not None and answer.status == 200, answer
+    return answer.observations
+
+
+def sf_iso(seconds_from_org_now: float, offset_s: float = 0.0) -> str:
+    """An ISO time on the org's clock (ours + `offset_s`), relative to its now."""
+    return iso_z(utc_now() + timedelta(seconds=offset_s + seconds_from_org_now)) or ""
+
+
 ONLINE, OFFLINE = (Status.ONLINE, None), (Status.OFFLINE, None)
+LOGGED_OUT = (Status.OFFLINE, "logout")
+DEFAULT_LOGIN_TYPES = (
+    "LoginType IN ('Application', 'SAML Idp Initiated SSO', 'SAML Sfdc Initiated SSO')"
+)
 
 
 # -- auth ------------------------------------------------------------------------------------
@@ -305,17 +333,150 @@ def test_someone_in_several_teams_is_queried_once_and_shown_in_each(rig: Rig) ->
     assert result["ada"] == result["ada-field"] == result["ada-desk"] == ONLINE
     [soql] = [r["soql"] for r in rig.sim.requests("/query")]
     assert soql.count(ADA[:15]) == 1
-    assert "SessionType = 'UI'" in soql and "LoginType = 'Application'" in soql
+    assert "SessionType = 'UI'" in soql and DEFAULT_LOGIN_TYPES in soql
 
 
-def test_session_and_login_type_are_configurable(rig: Rig) -> None:
+# -- which sessions count: UI logins, with a password or through SSO --------------------------
+
+
+def test_sso_logins_of_both_saml_types_are_online_by_default(rig: Rig) -> None:
     rig.sim.login(ADA, notify=False, login_type="SAML Idp Initiated SSO")
+    rig.sim.login(BOB, notify=False, login_type="SAML Sfdc Initiated SSO")
+    result = statuses(rig.provider())
+    assert (result["ada"], result["bob"]) == (ONLINE, ONLINE)
+
+
+def test_api_sessions_and_other_login_types_are_not_online(rig: Rig) -> None:
+    # Spring '25 orgs list an API session of login type Unknown next to each UI login
+    rig.sim.login(ADA, notify=False, session_type="API", login_type="Unknown")
+    rig.sim.login(BOB, notify=False, login_type="Remote Access 2.0")  # OAuth, not a UI login
+    rig.sim.login(BOB, notify=False, session_type="API", login_type="Application")
+    result = statuses(rig.provider())
+    assert (result["ada"], result["bob"]) == (OFFLINE, OFFLINE)
+
+
+def test_an_api_session_older_than_the_ui_login_does_not_date_it(rig: Rig) -> None:
+    rig.sim.login(
+        ADA, notify=False, session_type="API", login_type="Unknown", created=sf_iso(-3600)
+    )
+    rig.sim.login(ADA, notify=False, login_type="SAML Idp Initiated SSO", created=sf_iso(-600))
+    ada = observations(rig.provider())["ada"]
+    assert ada.status is Status.ONLINE
+    assert close_to(ada.state_since, utc_now() - timedelta(seconds=600))
+
+
+def test_the_v1_login_type_alone_still_works(rig: Rig) -> None:
+    rig.sim.login(ADA, notify=False, login_type="SAML Idp Initiated SSO")
+    rig.sim.login(BOB, notify=False)  # Application: not the one type this config names
+    result = statuses(rig.provider(login_type="SAML Idp Initiated SSO"))
+    assert (result["ada"], result["bob"]) == (ONLINE, OFFLINE)
+    [soql] = [r["soql"] for r in rig.sim.requests("/query")]
+    assert "LoginType IN ('SAML Idp Initiated SSO')" in soql
+
+
+def test_login_and_session_types_are_configurable(rig: Rig) -> None:
+    rig.sim.login(ADA, notify=False, login_type="Lightning Login")
     rig.sim.login(BOB, notify=False, session_type="ChatterNetworks")
     assert statuses(rig.provider())["ada"] == statuses(rig.provider())["bob"] == OFFLINE
-    provider = rig.provider(login_type="SAML Idp Initiated SSO")
+    provider = rig.provider(login_types=["Application", "Lightning Login"])
     assert statuses(provider)["ada"] == ONLINE
     provider = rig.provider(session_type="ChatterNetworks")
     assert statuses(provider)["bob"] == ONLINE
+
+
+def test_setting_both_login_types_and_login_type_is_refused(rig: Rig) -> None:
+    with pytest.raises(ValidationError, match="set login_types or login_type, not both"):
+        rig.provider(login_type="Application", login_types=["Application"])
+
+
+# -- time in state: Salesforce's own time stamps, on our clock --------------------------------
+
+
+def test_online_since_is_the_oldest_valid_sessions_created_date_on_our_clock(rig: Rig) -> None:
+    org = 3600.0  # the org's clock is an hour ahead of ours
+    rig.sim.clock(offset_s=org)
+    # expired an hour ago: no longer a reason to be online, so it does not date it either
+    rig.sim.login(
+        ADA,
+        notify=False,
+        created=sf_iso(-5 * 3600, org),
+        last_modified=sf_iso(-2 * 3600, org),
+        seconds_valid=3600,
+    )
+    # signed in 30 minutes ago, kept alive since; a second tab's session is newer
+    rig.sim.login(ADA, notify=False, created=sf_iso(-1800, org), last_modified=sf_iso(-60, org))
+    rig.sim.login(ADA, notify=False, created=sf_iso(-300, org), last_modified=sf_iso(-300, org))
+    ada = observations(rig.provider())["ada"]
+    assert (ada.status, ada.detail, ada.activity) == (Status.ONLINE, None, None)
+    assert close_to(ada.state_since, utc_now() - timedelta(seconds=1800))
+
+
+def test_a_newer_session_taking_over_keeps_online_since(rig: Rig) -> None:
+    rig.sim.clock(at="2026-01-01T10:00:00Z")
+    rig.sim.login(ADA, notify=False, seconds_valid=600)  # 10:00-10:10
+    provider = rig.provider()
+    first = observations(provider)["ada"].state_since
+    rig.sim.clock(at="2026-01-01T10:05:00Z")
+    rig.sim.login(ADA, notify=False, seconds_valid=600)  # a new tab before the first ran out
+    observations(provider)
+    rig.sim.clock(at="2026-01-01T10:12:00Z")  # the first has run out, the second carries on
+    ada = observations(provider)["ada"]
+    assert ada.status is Status.ONLINE and first is not None
+    assert close_to(ada.state_since, first)
+
+
+def test_online_since_is_never_in_the_future(rig: Rig) -> None:
+    later = sf_iso(3600)  # a session stamped an hour ahead of the org's own Date
+    rig.sim.login(ADA, notify=False, created=later, last_modified=later)
+    ada = observations(rig.provider())["ada"]
+    assert ada.status is Status.ONLINE
+    assert ada.state_since is not None and ada.state_since <= ada.observed_at
+
+
+def test_offline_after_a_logout_event_is_dated_by_the_event_on_our_clock(rig: Rig) -> None:
+    org = -900.0  # the org's clock is 15 minutes behind ours
+    rig.sim.clock(offset_s=org)
+    rig.sim.login(ADA, notify=False, last_modified=sf_iso(-60, org))
+    provider = rig.provider()
+    assert statuses(provider)["ada"] == ONLINE  # learns the org's clock from its Date
+    body = event(ADA, "logout", utc_now() + timedelta(seconds=org - 20))
+    shown = {o.person_id: o for o in hook_observations(provider, body)}
+    assert set(shown) == {"ada", "ada-field", "ada-desk"}
+    expected = utc_now() - timedelta(seconds=20)
+    for ada in (shown["ada"], observations(provider)["ada"]):  # at once, then by polling
+        assert (ada.status, ada.detail, ada.activity) == (Status.OFFLINE, "logout", "Logged out")
+        assert close_to(ada.state_since, expected)
+
+
+def test_a_login_event_is_dated_by_its_time_until_the_session_shows(rig: Rig) -> None:
+    provider = rig.provider()
+    assert statuses(provider)["bob"] == OFFLINE
+    [bob] = hook_observations(provider, event(BOB, "login", utc_now() - timedelta(seconds=5)))
+    assert (bob.status, bob.activity) == (Status.ONLINE, None)
+    assert close_to(bob.state_since, utc_now() - timedelta(seconds=5))
+
+
+def test_offline_after_expiry_is_dated_by_the_expiry_of_the_session_seen(rig: Rig) -> None:
+    rig.sim.clock(at="2026-01-01T10:00:00Z")
+    rig.sim.login(ADA, notify=False, seconds_valid=60)  # runs out at 10:01:00
+    provider = rig.provider()
+    assert statuses(provider)["ada"] == ONLINE
+    rig.sim.clock(at="2026-01-01T10:03:00Z")  # browser closed: nobody logged out
+    ada = observations(provider)["ada"]
+    assert (ada.status, ada.detail, ada.activity) == (Status.OFFLINE, None, None)
+    assert close_to(ada.state_since, utc_now() - timedelta(seconds=120))
+    assert observations(provider)["ada"].state_since == ada.state_since  # stays put
+
+
+def test_offline_is_undated_when_no_session_was_seen_or_it_ended_early(rig: Rig) -> None:
+    rig.sim.login(ADA, notify=False, last_modified=sf_iso(-7200), seconds_valid=60)
+    rig.sim.login(BOB, notify=False)
+    provider = rig.provider()
+    result = observations(provider)
+    assert result["ada"].status is Status.OFFLINE and result["ada"].state_since is None
+    rig.sim.logout(BOB, notify=False)  # the rows go before they expire; no event came
+    bob = observations(provider)["bob"]
+    assert bob.status is Status.OFFLINE and bob.state_since is None
 
 
 # -- expiry on Salesforce's clock ------------------------------------------------------------
@@ -419,7 +580,7 @@ def test_a_logout_reaches_the_board_at_once_through_the_webhook(rig: Rig) -> Non
     wait_for(lambda: on_board(board, "ada") == ONLINE, 5, what="the first poll")
     rig.sim.logout(ADA)
     wait_for(
-        lambda: on_board(board, "ada") == (Status.OFFLINE, "Logged out"),
+        lambda: on_board(board, "ada") == LOGGED_OUT,
         5,
         what="the logout event to reach the board",
     )
@@ -433,7 +594,7 @@ def test_a_logout_shows_at_once_even_while_salesforce_queries_fail(rig: Rig) -> 
     rig.sim.fault("500", count=50)  # every query the logout's refresh makes fails
     rig.sim.logout(ADA)
     wait_for(
-        lambda: on_board(board, "ada") == (Status.OFFLINE, "Logged out"),
+        lambda: on_board(board, "ada") == LOGGED_OUT,
         5,
         what="the logout event to reach the board without a successful query",
     )
@@ -449,7 +610,7 @@ def test_a_logout_event_wins_over_a_session_still_listed(rig: Rig) -> None:
     provider = rig.provider()
     assert statuses(provider)["ada"] == ONLINE
     assert rig.hook(event(ADA, "logout")).status_code == 200
-    assert statuses(provider)["ada"] == (Status.OFFLINE, "Logged out")
+    assert statuses(provider)["ada"] == LOGGED_OUT
     # ...until a newer login's session shows up
     rig.sim.login(ADA, notify=False, last_modified=iso_z(utc_now() + timedelta(seconds=1)))
     assert statuses(provider)["ada"] == ONLINE

@@ -251,6 +251,45 @@ def test_where_clause_filters_by_user_session_type_and_login_type(
     )
 
 
+def test_login_type_in_a_list_and_created_date_are_answered_honestly(
+    salesforce_sim: SfSimHandle,
+) -> None:
+    h = salesforce_sim
+    h.login(
+        ADA,
+        login_type="SAML Idp Initiated SSO",
+        created="2026-11-22T14:00:00Z",
+        last_modified="2026-11-22T15:00:00Z",
+        notify=False,
+    )
+    h.login(BOB, login_type="SAML Sfdc Initiated SSO", notify=False)
+    h.login(BOB, session_type="API", login_type="Unknown", notify=False)
+    h.login(make_id("005", 3), login_type="Remote Access 2.0", notify=False)
+    soql = (
+        "SELECT UsersId, CreatedDate, LoginType FROM AuthSession WHERE LoginType IN "
+        "('Application', 'saml idp initiated sso', 'SAML Sfdc Initiated SSO') "
+        "AND SessionType = 'UI' ORDER BY CreatedDate ASC"
+    )
+    records = query(h, soql, access(h)).json()["records"]
+    assert [(r["UsersId"], r["LoginType"]) for r in records] == [
+        (ADA, "SAML Idp Initiated SSO"),
+        (BOB, "SAML Sfdc Initiated SSO"),
+    ]
+    assert records[0]["CreatedDate"] == "2026-11-22T14:00:00.000+0000"
+    assert set(records[0]) == {"attributes", "UsersId", "CreatedDate", "LoginType"}
+
+
+def test_a_session_cannot_be_created_after_its_last_modification(
+    salesforce_sim: SfSimHandle,
+) -> None:
+    response = salesforce_sim.http.post(
+        salesforce_sim.url + f"/_sim/users/{ADA}/login",
+        json={"created": "2026-01-01T00:00:01Z", "last_modified": "2026-01-01T00:00:00Z"},
+        timeout=5,
+    )
+    assert response.status_code == 400 and "CreatedDate" in response.json()["error"]
+
+
 @pytest.mark.parametrize(
     ("soql", "code"),
     [
@@ -264,6 +303,9 @@ def test_where_clause_filters_by_user_session_type_and_login_type(
             "INVALID_QUERY_FILTER_OPERATOR",
         ),
         ("SELECT Id FROM LoginHistory", "INVALID_TYPE"),
+        # LoginTime is LoginHistory's; AuthSession has only CreatedDate
+        ("SELECT UsersId, LoginTime FROM AuthSession", "INVALID_FIELD"),
+        ("SELECT Id FROM AuthSession WHERE LoginType IN ('Application', 3)", "INVALID_FIELD"),
         ("SELECT FROM AuthSession", "MALFORMED_QUERY"),
         ("SELECT Id FROM AuthSession WHERE UsersId IN ('a'", "MALFORMED_QUERY"),
         (
@@ -501,8 +543,19 @@ def test_demo_users_show_a_mix_and_move_on_when_due(salesforce_sim: SfSimHandle)
     sim.add_demo_users(users, random.Random(3))
     states = {d.state for d in sim.demo.values()}
     assert states == {"in", "closed", "out"}
-    logged_in = {s["UsersId"] for s in salesforce_sim.state()["sessions"]}
+    sessions = salesforce_sim.state()["sessions"]
+    logged_in = {s["UsersId"] for s in sessions if s["SessionType"] == "UI"}
     assert logged_in == {u for u, d in sim.demo.items() if d.state != "out"}
+    # some sign in through SAML SSO; some have an API session (Unknown) besides, or only that
+    assert {s["LoginType"] for s in sessions if s["SessionType"] == "UI"} == {
+        "Application",
+        "SAML Idp Initiated SSO",
+        "SAML Sfdc Initiated SSO",
+    }
+    api_only = {s["UsersId"] for s in sessions if s["SessionType"] == "API"} - logged_in
+    assert api_only and {s["LoginType"] for s in sessions if s["SessionType"] == "API"} == {
+        "Unknown"
+    }
     for demo in sim.demo.values():
         demo.until = 0
     before = {u: d.state for u, d in sim.demo.items()}
@@ -523,6 +576,38 @@ def test_working_demo_users_keep_their_sessions_alive(salesforce_sim: SfSimHandl
     h.clock(at="2026-01-01T00:01:00Z")  # past half its life: activity extends it
     sim.advance_demo()
     assert h.state()["sessions"][0]["LastModifiedDate"] == "2026-01-01T00:01:00.000+0000"
+
+
+def test_exactly_one_chosen_demo_user_logs_out_through_the_webhook(
+    hooked: tuple[SfSimHandle, Receiver],
+) -> None:
+    h, rec = hooked
+    sim = h.sim
+    users = [make_id("005", n) for n in range(300, 330)]
+    h.clock(at="2026-01-01T09:00:00Z")
+    sim.add_demo_users(users, random.Random(8), logout_user=users[7], logout_after_s=30)
+    assert sim.demo[users[7]].state == "in"
+    for minute in range(1, 30):  # half an hour of the demo, a minute at a time
+        h.clock(at=f"2026-01-01T09:{minute:02d}:00Z")
+        sim.advance_demo()
+    assert sim.drain()  # every callout has been answered by the receiver
+    sent = [json.loads(body) for _, body in rec.hits]
+    logouts = [e for e in sent if e["event"] == "logout"]
+    assert logouts == [
+        {"user_id": users[7], "event": "logout", "event_time": "2026-01-01T09:01:00.000Z"}
+    ]
+    assert sim.demo[users[7]].state == "out"  # and stays out
+    assert any(e["event"] == "login" for e in sent)  # the others come and go by sessions
+
+
+def test_the_demo_logout_user_defaults_to_the_first_and_must_be_a_demo_user(
+    salesforce_sim: SfSimHandle,
+) -> None:
+    sim = salesforce_sim.sim
+    sim.add_demo_users([ADA, BOB], random.Random(2))
+    assert [u for u, d in sim.demo.items() if d.logs_out] == [ADA]
+    with pytest.raises(ValueError, match="not one of the demo users"):
+        sim.add_demo_users([ADA], logout_user=BOB)
 
 
 def test_the_demo_thread_applies_due_changes_on_its_own(salesforce_sim: SfSimHandle) -> None:
