@@ -184,7 +184,7 @@ class CiscoConfig(ProviderCommon):
         return self.state_map.get(state, CISCO_DEFAULT_STATE_MAP.get(state))
 
 
-SoqlLiteral = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ ]{1,40}$")]
+SoqlLiteral = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ .]{1,60}$")]
 
 
 class SalesforceConfig(ProviderCommon):
