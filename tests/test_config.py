@@ -357,7 +357,7 @@ def test_cisco_section_names_its_missing_and_bad_keys() -> None:
     with pytest.raises(ConfigError, match=r"^providers\.cisco\.callback_url: required"):
         settings_from_dict({"providers": {"cisco": missing}}, env)
     bad_map = {**base, "state_map": {"DND": "purple"}}
-    with pytest.raises(ConfigError, match=r"^providers\.cisco\.state_map\.DND: "):
+    with pytest.raises(ConfigError, match=r"^providers\.cisco\.state_map\.DND\.status: "):
         settings_from_dict({"providers": {"cisco": bad_map}}, env)
     short = {**base, "expiry_seconds": 60}
     with pytest.raises(ConfigError, match=r"^providers\.cisco\.expiry_seconds: "):

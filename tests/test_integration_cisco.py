@@ -78,14 +78,14 @@ def _person(server: DashServer, pid: str) -> dict[str, Any]:
     return next(p for p in _presence(server)["people"] if p["id"] == pid)
 
 
-def _shows(server: DashServer, pid: str, status: str, detail: str | None) -> bool:
+def _shows(server: DashServer, pid: str, status: str, activity: str | None) -> bool:
     p = _person(server, pid)
-    return (p["status"], p["detail"]) == (status, detail)
+    return (p["status"], p["activity"]) == (status, activity)
 
 
-def _has(data: dict[str, Any], pid: str, status: str, detail: str | None) -> bool:
+def _has(data: dict[str, Any], pid: str, status: str, activity: str | None) -> bool:
     return any(
-        (p["id"], p["status"], p["detail"]) == (pid, status, detail) for p in data["changes"]
+        (p["id"], p["status"], p["activity"]) == (pid, status, activity) for p in data["changes"]
     )
 
 
@@ -128,8 +128,8 @@ def test_each_notified_change_reaches_the_client_without_a_resync(
     # The simulator sends no second notification until we fetch: both changes arriving
     # proves a fetch after each notification.
     for status, activities, expected in [
-        ("DND", [], ("away", "Do not disturb")),
-        ("AVAILABLE", ["on-the-phone"], ("away", "On the phone")),
+        ("DND", [], ("busy", "Do not disturb")),
+        ("BUSY", ["on-the-phone"], ("busy", "On the phone")),
         ("AVAILABLE", [], ("online", None)),
     ]:
         mark = events.mark()
@@ -140,7 +140,7 @@ def test_each_notified_change_reaches_the_client_without_a_resync(
         assert time.monotonic() - started < 2
         ada = next(p for p in batch["changes"] if p["id"] == "ada")
         assert ada["sources"]["cisco"]["status"] == expected[0]
-        assert ada["sources"]["cisco"]["detail"] == expected[1]
+        assert ada["sources"]["cisco"]["activity"] == expected[1]
 
     assert [n["status"] for n in cisco_sim.notifications()] == [200] * 4  # subscribe + 3
     assert _provider(server)["state"] == "ok"
@@ -161,7 +161,7 @@ def test_initial_states_are_on_the_board_right_after_start(
     server = start_dash(people=people, resync_seconds=600)
 
     body = _presence(server)
-    shown = {p["id"]: (p["status"], p["detail"]) for p in body["people"]}
+    shown = {p["id"]: (p["status"], p["activity"]) for p in body["people"]}
     assert shown == {
         "ada": ("online", None),
         "grace": ("away", "Away"),
@@ -224,7 +224,7 @@ def test_resyncs_carry_changes_while_cpu_is_high_and_the_stall_is_reported(
     cisco_sim.cpu(10)
     mark = events.mark()
     assert cisco_sim.set_contact(ADA, "DND")["notified"]
-    events.wait("presence", lambda d: _has(d, "ada", "away", "Do not disturb"), 3, mark)
+    events.wait("presence", lambda d: _has(d, "ada", "busy", "Do not disturb"), 3, mark)
     events.wait("providers", lambda d: d["cisco"]["state"] == "ok", 5, mark)
     wait_for(lambda: _provider(server)["error"] is None, 3, what="no error on the API")
 
@@ -243,7 +243,7 @@ def test_a_change_after_the_session_keys_expired_still_arrives(
     assert state["sessions"] == {"app": 0, "end": 0}
     assert cisco_sim.set_contact(ADA, "DND")["notified"]  # endpoint and subscription remain
 
-    wait_for(lambda: _shows(server, "ada", "away", "Do not disturb"), 3, what="ada DND")
+    wait_for(lambda: _shows(server, "ada", "busy", "Do not disturb"), 3, what="ada DND")
     assert cisco_sim.state()["sessions"] == {"app": 1, "end": 1}  # logged in again
     assert _provider(server)["state"] == "ok"
 
@@ -390,7 +390,7 @@ def test_duplicate_and_out_of_order_notifications_are_harmless(
     cisco_sim.set_contact(ADA, "DND")
     assert burst() == [200] * 5
 
-    wait_for(lambda: _shows(server, "ada", "away", "Do not disturb"), 3, what="ada DND")
+    wait_for(lambda: _shows(server, "ada", "busy", "Do not disturb"), 3, what="ada DND")
     wait_for(lambda: not cisco_sim.state()["subscriptions"][0]["awaiting_fetch"], 3)
     assert _provider(server) | {"last_success": None} == {
         "state": "ok",

@@ -7,6 +7,8 @@ server stops notifying until we fetch, and stops entirely at >= 80 % CPU, so eve
 (re)registration is followed by a fetch, a resync runs every `resync_seconds` whatever
 happens, and resyncs that find changes nobody notified us of mark the provider degraded.
 Expired session keys and a server that forgot our registration are recovered from.
+Rich presence yields the most telling RPID activity and, when the PIDF dates it (RPID `from`),
+when it began (docs/providers/cisco.md, "Busy and activities" and "Time in state").
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 from xml.etree.ElementTree import Element
 
@@ -35,6 +38,7 @@ from .base import (
     ProviderContext,
     UpdateFailed,
 )
+from .cisco_pidf import ALIASES, activity_priority, local, on_our_clock, rich_state, xs_datetime
 from .http_errors import request_failed
 
 log = logging.getLogger(__name__)
@@ -50,8 +54,17 @@ LOGIN_REFUSED_CODES = {"111", "113", "114"}
 SETTLE_SECONDS = 2.0  # a second fetch soon after (re)registering catches a racing notify
 FAST_RESYNC_SECONDS = 60.0  # while notifications look stalled
 RENEW_AT = 0.8  # of the expiry: endpoint and subscription expire at a fixed time
-# Rich presence: the most telling activity wins.
-ACTIVITY_PRIORITY = ("on-the-phone", "meeting", "dnd", "busy", "vacation", "away", "available")
+# A failing IM&P is retried this soon (then with backoff up to retry + 5 s), not only at the
+# next resync, which is 10 minutes by default.
+MAX_RETRY_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class _Reported:
+    """One contact's state in a fetch, and when it began on our clock (None: not said)."""
+
+    state: str
+    since: datetime | None = None
 
 
 class _SessionLost(Exception):
@@ -98,6 +111,9 @@ class CiscoPwsProvider(PollingProvider):
         self._notifications = 0
         self._seen_notifications = 0
         self._last_states: dict[str, str] | None = None
+        # (state, raw stamp) -> since, per contact: the Date-header offset moves by up to 1 s
+        # between fetches, and an unchanged state must keep exactly the same since.
+        self._dated: dict[str, tuple[tuple[str, str | None], datetime | None]] = {}
         self._missed = 0
         self._settle = False
         self._callback_problem: str | None = None
@@ -117,6 +133,10 @@ class CiscoPwsProvider(PollingProvider):
     @property
     def poll_seconds(self) -> float:
         return self.config.resync_seconds
+
+    @property
+    def retry_seconds(self) -> float:
+        return min(self.config.resync_seconds, MAX_RETRY_SECONDS)
 
     @property
     def next_poll_seconds(self) -> float:
@@ -139,30 +159,40 @@ class CiscoPwsProvider(PollingProvider):
         self._seen_notifications = self._notifications
         registrations = self._registrations
         self._settle = False
-        states = self._fetch_with_recovery()
+        reported = self._fetch_with_recovery()
+        states = {uri: r.state for uri, r in reported.items()}
         self._check_stall(states, notified, fresh=registrations != self._registrations)
         self._last_states = states
         now = self.clock()
         return [
-            self._observe(pid, states.get(uri), now)
+            self._observe(pid, reported.get(uri), now)
             for uri, pids in self._by_uri.items()
             for pid in pids
         ]
 
-    def _observe(self, person_id: str, raw: str | None, now: datetime) -> Observation:
-        if raw is None:  # not in the reply: IM&P does not know this contact
+    def _observe(self, person_id: str, reported: _Reported | None, now: datetime) -> Observation:
+        if reported is None:  # not in the reply: IM&P does not know this contact
             return Observation(
                 person_id, self.name, Status.UNKNOWN, now, None, activity="Not in IM&P"
             )
+        raw = reported.state
         mapped = self.config.mapping_for(raw)
+        if mapped is None and raw in ALIASES:
+            mapped = self.config.mapping_for(ALIASES[raw])
         if mapped is None:
             self._warn_once(f"no state_map entry for IM&P state {raw!r}; shown as unknown")
             return Observation(person_id, self.name, Status.UNKNOWN, now, raw)
         return Observation(
-            person_id, self.name, Status(mapped.status), now, raw, activity=mapped.activity
+            person_id,
+            self.name,
+            Status(mapped.status),
+            now,
+            raw,
+            activity=mapped.activity,
+            state_since=reported.since,
         )
 
-    def _fetch_with_recovery(self) -> dict[str, str]:
+    def _fetch_with_recovery(self) -> dict[str, _Reported]:
         # A restarted server has lost both our session and our registration: up to two
         # recoveries, then give up until the next refresh.
         for attempt in (1, 2, 3):
@@ -322,29 +352,58 @@ class CiscoPwsProvider(PollingProvider):
                 raise AuthFailed(f"IM&P refused the login of {user}") from None
             raise
         root = _parse_xml(response)
-        session_key = next((el.text for el in root.iter() if _local(el.tag) == "sessionKey"), None)
+        session_key = next((el.text for el in root.iter() if local(el.tag) == "sessionKey"), None)
         if not session_key:
             raise UpdateFailed("malformed response: login reply without sessionKey")
         return session_key.strip()
 
-    def _fetch(self) -> dict[str, str]:
+    def _fetch(self) -> dict[str, _Reported]:
         assert self._reg is not None
         kind = self.config.presence_type
         path = f"/users/{self.config.end_user}/presence/{kind}/subscriptions/"
         response = self._call("GET", path + self._reg.subscription_id, self._user_key, None)
+        now = self.clock()
+        # IM&P's clock minus ours: RPID stamps are on the server's side of the wire.
+        offset = (_date_header(response) or now) - now
         root = _parse_xml(response)
-        if _local(root.tag) != "presenceList":
-            raise UpdateFailed(f"malformed response: <{_local(root.tag)}> instead of presenceList")
-        states: dict[str, str] = {}
+        if local(root.tag) != "presenceList":
+            raise UpdateFailed(f"malformed response: <{local(root.tag)}> instead of presenceList")
+        priority = activity_priority(self.config.state_map)
+        states: dict[str, _Reported] = {}
+        dated: dict[str, tuple[tuple[str, str | None], datetime | None]] = {}
         for contact in root:
             uri = contact.get("contactURI")
-            if _local(contact.tag) != "contact" or not uri:
+            if local(contact.tag) != "contact" or not uri:
                 self._warn_once("presenceList item without contactURI ignored")
                 continue
-            state = _rich_state(contact) if kind == "rich" else contact.get("presenceStatus")
-            if state:
-                states[uri.lower()] = state
+            if kind == "rich":
+                state, stamp = rich_state(contact, priority)
+            else:
+                state, stamp = contact.get("presenceStatus"), None
+            if not state:
+                continue
+            uri = uri.lower()
+            key, previous = (state, stamp), self._dated.get(uri)
+            since = previous[1] if previous and previous[0] == key else None
+            if since is None:
+                since = self._our_time(stamp, offset, now)
+            dated[uri] = (key, since)
+            states[uri] = _Reported(state, since)
+        self._dated = dated
         return states
+
+    def _our_time(self, stamp: str | None, offset: timedelta, now: datetime) -> datetime | None:
+        """An RPID `from` on our clock; None when missing, unreadable or in the future."""
+        if stamp is None:
+            return None
+        moment = xs_datetime(stamp)
+        if moment is None:
+            self._warn_once(f"unreadable RPID time stamp {stamp[:40]!r} ignored")
+            return None
+        ours = on_our_clock(moment, offset, now)
+        if ours is None:
+            self._warn_once(f"RPID time stamp {stamp[:40]!r} is in the future; ignored")
+        return ours
 
     def _call(
         self, method: str, path: str, key: str | None, body: str | None, *, expiry: bool = False
@@ -412,18 +471,11 @@ class CiscoPwsProvider(PollingProvider):
             super().close()
 
 
-def _rich_state(contact: Element) -> str | None:
-    """The most telling RPID activity of a PIDF document, else the basic open/closed."""
-    activities = {
-        _local(child.tag) for el in contact.iter() if _local(el.tag) == "activities" for child in el
-    }
-    for activity in ACTIVITY_PRIORITY:
-        if activity in activities:
-            return activity
-    basics = [(el.text or "").strip() for el in contact.iter() if _local(el.tag) == "basic"]
-    if basics:
-        return "AVAILABLE" if "open" in basics else "UNAVAILABLE"
-    return contact.get("presenceStatus")
+def _date_header(response: requests.Response) -> datetime | None:
+    try:
+        return parsedate_to_datetime(response.headers["Date"]).astimezone(UTC)
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _parse_xml(response: requests.Response) -> Element:
@@ -439,7 +491,7 @@ def _vendor_error(response: requests.Response) -> tuple[str | None, str]:
         root = SafeXML.fromstring(response.content)
     except Exception:
         return None, ""
-    fields: dict[str, Any] = {_local(el.tag): (el.text or "").strip() for el in root.iter()}
+    fields: dict[str, Any] = {local(el.tag): (el.text or "").strip() for el in root.iter()}
     return fields.get("code") or None, str(fields.get("message", ""))[:200]
 
 
@@ -451,10 +503,6 @@ def _location_id(response: requests.Response) -> str:
     if not ident.isalnum():
         raise UpdateFailed("malformed response: no id in the Location header")
     return ident
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
 
 
 def _xml_text(value: str) -> str:

@@ -9,8 +9,11 @@ restart forgets every session, endpoint and subscription.
 Shares no code with the adapter so each can catch the other's mistakes.
 
 Scripted mode (tests) is driven over HTTP under `/_sim/` (contacts, CPU, restart, session
-expiry, a simulated clock, queued faults, state and the notification log). Demo mode lets
-contacts wander between states on a background thread.
+expiry, a simulated clock, queued faults, state and the notification log). Demo mode gives
+contacts a working day on a background thread: mostly available, with calls, meetings,
+presentations and breaks of a few minutes, and a few in one state for hours.
+The simulated clock is also the node's: it dates rich presence (RPID `from`, off by default
+as in Cisco's samples) and the HTTP `Date` of every reply.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -32,6 +36,7 @@ import requests
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as defused_et
 from flask import Flask, Response, jsonify, request
+from werkzeug.http import http_date
 
 from .control import add_fault_route
 
@@ -46,6 +51,8 @@ MIN_EXPIRY, MAX_EXPIRY = 3600, 86400
 CPU_LIMIT = 80.0
 CONTACT_URI = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+$")
 ACTIVITY = re.compile(r"^[a-z][a-z0-9-]*$")
+OPTIONS = ("rpid_from", "basic_as_stored")  # the node's behaviour switches under /_sim/options
+STAMP_TEXT = re.compile(r"^[ -~]{0,64}$")  # a raw `from` for tests: printable, short
 DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 XML_TYPE = "application/xml; charset=UTF-8"
 PIDF_NS = "urn:ietf:params:xml:ns:pidf"
@@ -94,6 +101,15 @@ class PwsError(Exception):
 class ContactState:
     status: str = "AVAILABLE"  # as set; BUSY/VACATION read back as AWAY in basic presence
     activities: list[str] = field(default_factory=list)
+    since: float = 0.0  # simulated time this state began
+    from_text: str | None = None  # a raw RPID `from` to send instead (malformed-stamp tests)
+
+    def same_as(self, other: ContactState) -> bool:
+        return (self.status, self.activities, self.from_text) == (
+            other.status,
+            other.activities,
+            other.from_text,
+        )
 
 
 @dataclass
@@ -126,6 +142,31 @@ class Subscription:
 @dataclass
 class DemoContact:
     until: float  # simulated time when the contact changes next
+    busy: bool = False  # in an episode (or a long state): available comes next
+
+
+# The demo's working day. Between episodes a contact is available for AVAILABLE_S; each
+# episode is (status, activities, shortest s, longest s, weight). IM&P publishes a meeting as
+# <busy/><meeting/> [PY device_presence_meeting.py] and a call as busy + on-the-phone; a
+# presenter is put on DND. These shares keep about 15-20 % of contacts busy at any moment.
+AVAILABLE_S = (360.0, 780.0)
+EPISODES: tuple[tuple[str, tuple[str, ...], float, float, int], ...] = (
+    ("BUSY", ("on-the-phone",), 60, 300, 25),
+    ("BUSY", ("meeting",), 180, 480, 20),
+    ("DND", ("presenting",), 120, 300, 5),
+    ("DND", (), 120, 360, 5),
+    ("AWAY", (), 60, 240, 35),
+    ("UNAVAILABLE", (), 120, 360, 10),
+)
+# One contact in LONG_EVERY keeps one of these for LONG_S, begun before the demo started.
+LONG_EVERY = 8
+LONG_S = (3600.0, 3 * 3600.0)
+LONG_STATES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("VACATION", ()),
+    ("BUSY", ("meeting",)),  # an all-day workshop
+    ("AWAY", ()),
+    ("UNAVAILABLE", ()),
+)
 
 
 @dataclass
@@ -139,6 +180,8 @@ class CiscoPwsSim:
     session_ttl_s: float | None = None
     cpu_percent: float = 10.0
     offset_s: float = 0.0
+    rpid_from: bool = False  # date rich activities (RFC 4480 `from`); Cisco's samples do not
+    basic_as_stored: bool = True  # BUSY and VACATION read back as AWAY in basic [CB]
     notify_timeout_s: float = 2.0
     max_endpoints: int = 50
     max_subscriptions: int = 500
@@ -168,17 +211,27 @@ class CiscoPwsSim:
 
     # -- state changes that tests and the demo make ------------------------------------------
 
-    def set_contact(self, uri: str, status: str, activities: list[str] | None = None) -> list[int]:
-        """Set a contact's presence (UNKNOWN forgets it); returns the subscriptions notified."""
-        new = ContactState(status, list(activities or []))
+    def set_contact(
+        self,
+        uri: str,
+        status: str,
+        activities: list[str] | None = None,
+        from_text: str | None = None,
+        since: float | None = None,
+    ) -> list[int]:
+        """Set a contact's presence (UNKNOWN forgets it); returns the subscriptions notified.
+        The state begins now (or at `since`, simulated time) unless it is unchanged."""
         with self.lock:
+            new = ContactState(status, list(activities or []), self.now(), from_text)
+            if since is not None:
+                new.since = since
             old = self.contacts.get(uri, ContactState("UNKNOWN"))
+            if old.same_as(new):
+                return []
             if status == "UNKNOWN":
                 self.contacts.pop(uri, None)
             else:
                 self.contacts[uri] = new
-            if (old.status, old.activities) == (new.status, new.activities):
-                return []
             self._purge()
             subs = [s for s in self.subscriptions.values() if uri in s.contacts]
             return [s.id for s in subs if self._notify(s)]
@@ -226,6 +279,7 @@ class CiscoPwsSim:
                 ],
                 "fetches": self.fetches,
                 "cpu": self.cpu_percent,
+                "options": {key: getattr(self, key) for key in OPTIONS},
                 "pending_faults": len(self.faults),
             }
 
@@ -284,36 +338,58 @@ class CiscoPwsSim:
     # -- demo mode ---------------------------------------------------------------------------
 
     def add_demo_contacts(self, uris: list[str], rng: random.Random | None = None) -> None:
-        """Demo mode: contacts wander between available (most), away, DND on the phone or in a
-        meeting, and offline, each changing every 20-120 s."""
+        """Demo mode: each contact starts somewhere in its day (drawn in proportion to the
+        time each state takes, so the busy share is right from the first second), then
+        alternates between available spells and episodes (EPISODES); one in LONG_EVERY is in
+        a long state (LONG_STATES) that began before the demo did."""
         if rng is not None:
             self.rng = rng
         with self.lock:
-            for uri in uris:
-                status, activities = self._demo_pick()
-                self.contacts[uri] = ContactState(status, activities)
-                self.demo[uri] = DemoContact(self.now() + self.rng.uniform(5, 120))
+            now = self.now()
+            for index, uri in enumerate(uris):
+                long = index % LONG_EVERY == LONG_EVERY // 2
+                if long:
+                    status, activities = self.rng.choice(LONG_STATES)
+                    length, busy = self.rng.uniform(*LONG_S), True
+                else:
+                    status, activities, length, busy = self._demo_start()
+                # a long state has at least half of it to go: it is there for the whole demo
+                left = length * self.rng.uniform(0.5 if long else 0.05, 1.0)
+                began = now - (length - left)
+                self.contacts[uri] = ContactState(status, list(activities), began)
+                self.demo[uri] = DemoContact(now + left, busy)
 
-    def _demo_pick(self) -> tuple[str, list[str]]:
-        status = self.rng.choices(["AVAILABLE", "AWAY", "DND", "UNAVAILABLE"], [6, 2, 2, 1])[0]
-        if status == "DND":
-            return status, [self.rng.choice(["on-the-phone", "meeting"])]
-        return status, []
+    def _demo_start(self) -> tuple[str, tuple[str, ...], float, bool]:
+        """A state drawn with the share of the day it takes: weight x mean length."""
+        total = sum(e[4] for e in EPISODES)
+        options = [(("AVAILABLE", (), *AVAILABLE_S), False, sum(AVAILABLE_S) / 2)]
+        options += [
+            ((st, act, lo, hi), True, w / total * (lo + hi) / 2) for st, act, lo, hi, w in EPISODES
+        ]
+        (status, activities, lo, hi), busy, _ = self.rng.choices(
+            options, [share for *_, share in options]
+        )[0]
+        return status, activities, self.rng.uniform(lo, hi), busy
 
     def advance_demo(self) -> list[str]:
-        """Apply the demo changes that are due (they notify like any change)."""
+        """Apply the demo changes that are due (they notify like any change): an episode or
+        a long state ends in an available spell, an available spell in an episode."""
         changed = []
         with self.lock:
             now = self.now()
             for uri, demo in self.demo.items():
-                if now >= demo.until:
-                    current = self.contacts.get(uri, ContactState("UNKNOWN"))
-                    status, activities = self._demo_pick()
-                    while (status, activities) == (current.status, current.activities):
-                        status, activities = self._demo_pick()
-                    self.set_contact(uri, status, activities)
-                    demo.until = now + self.rng.uniform(20, 120)
-                    changed.append(uri)
+                if now < demo.until:
+                    continue
+                if demo.busy:
+                    status, activities, length = "AVAILABLE", (), self.rng.uniform(*AVAILABLE_S)
+                else:
+                    status, activities, lo, hi, _ = self.rng.choices(
+                        EPISODES, [e[4] for e in EPISODES]
+                    )[0]
+                    length = self.rng.uniform(lo, hi)
+                self.set_contact(uri, status, list(activities))
+                demo.until, demo.busy = now + length, not demo.busy
+                changed.append(uri)
         return changed
 
     def start_demo(self, interval_s: float = 1.0) -> threading.Thread:
@@ -382,6 +458,8 @@ def create_app(sim: CiscoPwsSim) -> Flask:
 
     @app.after_request
     def record(response: Response) -> Response:
+        # The node's own clock, which an adapter may compare its RPID stamps with.
+        response.headers["Date"] = http_date(sim.now())
         if request.path.startswith(BASE + "/"):
             sim.requests_log.append(
                 {
@@ -602,8 +680,11 @@ def create_app(sim: CiscoPwsSim) -> Flask:
             sub.awaiting_fetch = False
             sim.fetches += 1
             states = [(uri, sim.contacts.get(uri, ContactState("UNKNOWN"))) for uri in sub.contacts]
-        render = _basic if kind == "basic" else _rich
-        return Response(render(states), 200, content_type=XML_TYPE)
+        if kind == "basic":
+            body = _basic(states, BASIC_STORED if sim.basic_as_stored else {})
+        else:
+            body = _rich(states, sim.rpid_from)
+        return Response(body, 200, content_type=XML_TYPE)
 
     _control_api(app, sim)
     return app
@@ -617,18 +698,37 @@ def _control_api(app: Flask, sim: CiscoPwsSim) -> None:
         body = request.get_json(silent=True) or {}
         status = str(body.get("status", "")).upper()
         activities = body.get("activities") or []
+        from_text, ago = body.get("from"), body.get("since_ago_s")
         if status not in STATUSES:
             return jsonify({"error": f"status must be one of {list(STATUSES)}"}), 400
         if not isinstance(activities, list) or not all(
             isinstance(a, str) and ACTIVITY.match(a) for a in activities
         ):
             return jsonify({"error": "activities: a list of RPID names like on-the-phone"}), 400
+        bad_from = not (isinstance(from_text, str) and STAMP_TEXT.match(from_text))
+        if from_text is not None and bad_from:
+            return jsonify({"error": "from: the raw RPID stamp, printable, <= 64 chars"}), 400
+        if ago is not None and not (isinstance(ago, int | float) and 0 <= ago <= 86400 * 30):
+            return jsonify({"error": "since_ago_s: seconds, 0..2592000"}), 400
         with sim.lock:
             sim.demo.pop(uri, None)
-            notified = sim.set_contact(uri, status, activities)
+            since = None if ago is None else sim.now() - ago
+            notified = sim.set_contact(uri, status, activities, from_text, since)
         return jsonify(
             {"uri": uri, "status": status, "activities": activities, "notified": notified}
         )
+
+    @app.post("/_sim/options")
+    def set_options() -> Any:
+        """`rpid_from`: date rich activities (RFC 4480 `from`); `basic_as_stored`: false
+        reports BUSY and VACATION in basic presence as set instead of as AWAY."""
+        body = request.get_json(silent=True) or {}
+        if not body or any(k not in OPTIONS or not isinstance(v, bool) for k, v in body.items()):
+            return jsonify({"error": f"options: {list(OPTIONS)}, each true or false"}), 400
+        with sim.lock:
+            for key, value in body.items():
+                setattr(sim, key, value)
+            return jsonify({key: getattr(sim, key) for key in OPTIONS})
 
     @app.post("/_sim/cpu")
     def set_cpu() -> Any:
@@ -730,22 +830,25 @@ def _expiry(root: ET.Element | None, allow_zero: bool = False) -> int:
     return seconds
 
 
-def _basic(states: list[tuple[str, ContactState]]) -> str:
+def _basic(states: list[tuple[str, ContactState]], stored: dict[str, str]) -> str:
     rows = "".join(
         f"    <contact contactURI={quoteattr(uri)} "
-        f'presenceStatus="{BASIC_STORED.get(s.status, s.status)}"/>\n'
+        f'presenceStatus="{stored.get(s.status, s.status)}"/>\n'
         for uri, s in states
     )
     return f'{DECLARATION}<presenceList type="basic">\n{rows}</presenceList>\n'
 
 
-def _rich(states: list[tuple[str, ContactState]]) -> str:
-    """The doc's proposed wrapper: one PIDF per contact, RPID activities under `person`."""
+def _rich(states: list[tuple[str, ContactState]], dated: bool) -> str:
+    """The doc's proposed wrapper: one PIDF per contact, RPID activities under `person`;
+    `dated`: with RFC 4480's `from` (when this state began) on `<activities>`."""
     parts = []
     for uri, s in states:
         names = [STATUS_ACTIVITY[s.status]] if s.status in STATUS_ACTIVITY else []
         names += [a for a in s.activities if a not in names]
         activities = "".join(f"<{a}/>" for a in names)
+        stamp = s.from_text if s.from_text is not None else (_xs_time(s.since) if dated else None)
+        dating = "" if stamp is None or s.status == "UNKNOWN" else f" from={quoteattr(stamp)}"
         basic = "closed" if s.status in ("UNAVAILABLE", "UNKNOWN") else "open"
         person_id = uri.split("@", 1)[0]
         parts.append(
@@ -753,8 +856,14 @@ def _rich(states: list[tuple[str, ContactState]]) -> str:
             f'    <presence xmlns="{PIDF_NS}" entity={quoteattr("sip:" + uri)}>\n'
             f'      <tuple id="cisco-upp"><status><basic>{basic}</basic></status></tuple>\n'
             f'      <person xmlns="{RPID_NS}" id={quoteattr(person_id)}>\n'
-            f"        <activities>{activities}</activities></person>\n"
+            f"        <activities{dating}>{activities}</activities></person>\n"
             "    </presence>\n"
             "  </contact>\n"
         )
     return f'{DECLARATION}<presenceList type="rich">\n{"".join(parts)}</presenceList>\n'
+
+
+def _xs_time(moment: float) -> str:
+    """An xs:dateTime in UTC with milliseconds and a Z."""
+    stamp = datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")

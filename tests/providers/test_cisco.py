@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,7 +26,7 @@ from helpers import (
 from presence_dash.board import PresenceBoard
 from presence_dash.config import CiscoConfig
 from presence_dash.db import create_schema, engine_for
-from presence_dash.model import Person, ProviderState, Status
+from presence_dash.model import Observation, Person, ProviderState, Status
 from presence_dash.provider_notes import ProviderNotes
 from presence_dash.providers.base import AuthFailed, HookRequest, UpdateFailed
 from presence_dash.providers.cisco import CiscoPwsProvider
@@ -54,7 +54,12 @@ class Rig:
     def clock(self) -> datetime:
         return utc_now() + self.clock_offset
 
-    def provider(self, password: str = CISCO_APP_PASSWORD, **options: Any) -> CiscoPwsProvider:
+    def provider(
+        self,
+        password: str = CISCO_APP_PASSWORD,
+        people: Sequence[Person] = PEOPLE,
+        **options: Any,
+    ) -> CiscoPwsProvider:
         config = CiscoConfig(
             base_url=self.sim.url,
             app_user=CISCO_APP_USER,
@@ -67,7 +72,7 @@ class Rig:
         provider = CiscoPwsProvider(
             config,
             password,
-            PEOPLE,
+            people,
             requests.Session(),
             self.clock,
             self.notes,
@@ -125,10 +130,16 @@ def rig(cisco_sim: CiscoSimHandle, tmp_path: Path) -> Iterator[Rig]:
 
 
 def _status(board: PresenceBoard, pid: str) -> tuple[Status, str | None]:
+    """The cisco source's status and the words shown with it."""
     view = board.person(pid)
     assert view is not None
     source = view.sources.get("cisco")
-    return (source.status, source.detail) if source else (Status.UNKNOWN, None)
+    return (source.status, source.activity) if source else (Status.UNKNOWN, None)
+
+
+def _seen(observations: list[Observation]) -> dict[str, tuple[Status, str | None, str | None]]:
+    """person -> (status, raw state as detail, activity)."""
+    return {o.person_id: (o.status, o.detail, o.activity) for o in observations}
 
 
 def _until(
@@ -154,8 +165,10 @@ def test_first_refresh_registers_and_fetches_without_waiting_for_a_notification(
     rig.sim.set_contact("ada@example.com", "DND")
     rig.sim.set_contact("bob@example.com", "AVAILABLE")
     provider = rig.provider()
-    observations = {o.person_id: (o.status, o.detail) for o in provider.poll()}
-    assert observations == {"ada": (Status.AWAY, "Do not disturb"), "bob": (Status.ONLINE, None)}
+    assert _seen(provider.poll()) == {
+        "ada": (Status.BUSY, "DND", "Do not disturb"),
+        "bob": (Status.ONLINE, "AVAILABLE", None),
+    }
     state = rig.sim.state()
     assert len(state["endpoints"]) == 1 and state["endpoints"][0]["url"] == rig.callback_url
     [subscription] = state["subscriptions"]
@@ -164,19 +177,153 @@ def test_first_refresh_registers_and_fetches_without_waiting_for_a_notification(
     assert provider.next_poll_seconds == 2.0  # a second fetch soon, for a racing notify
 
 
-def test_rich_presence_keeps_the_activity_as_detail(rig: Rig) -> None:
-    rig.sim.set_contact("ada@example.com", "BUSY", ["on-the-phone"])
-    rig.sim.set_contact("bob@example.com", "AWAY", ["meeting"])
+# -- states, activities and time in state ------------------------------------------------------
+
+ROWS = [Person(f"p{i}", f"P{i}", "T", {"cisco": f"p{i}@example.com"}) for i in range(9)]
+
+# (sim status, sim activities) -> (status, raw state, activity): the documented table
+# (docs/providers/cisco.md, "Busy and activities").
+BASIC_TABLE = [
+    (("AVAILABLE", []), (Status.ONLINE, "AVAILABLE", None)),
+    (("AWAY", []), (Status.AWAY, "AWAY", "Away")),
+    (("DND", []), (Status.BUSY, "DND", "Do not disturb")),
+    (("BUSY", []), (Status.BUSY, "BUSY", "Busy")),
+    (("VACATION", []), (Status.OFFLINE, "VACATION", "On vacation")),
+    (("UNAVAILABLE", []), (Status.OFFLINE, "UNAVAILABLE", None)),
+    (("UNKNOWN", []), (Status.UNKNOWN, "UNKNOWN", "Unknown to IM&P")),
+]
+RICH_TABLE = [
+    (("AVAILABLE", []), (Status.ONLINE, "available", None)),
+    (("AWAY", []), (Status.AWAY, "away", "Away")),
+    (("DND", []), (Status.BUSY, "dnd", "Do not disturb")),
+    (("BUSY", []), (Status.BUSY, "busy", "Busy")),
+    (("BUSY", ["on-the-phone"]), (Status.BUSY, "on-the-phone", "On the phone")),
+    (("BUSY", ["meeting"]), (Status.BUSY, "meeting", "In a meeting")),
+    (("DND", ["presenting"]), (Status.BUSY, "presenting", "Presenting")),
+    (("VACATION", []), (Status.OFFLINE, "vacation", "On vacation")),
+    (("UNAVAILABLE", []), (Status.OFFLINE, "UNAVAILABLE", None)),  # no activity: basic closed
+]
+
+
+@pytest.mark.parametrize(("kind", "table"), [("basic", BASIC_TABLE), ("rich", RICH_TABLE)])
+def test_every_default_state_maps_to_its_status_and_activity(
+    rig: Rig, kind: str, table: list[tuple[tuple[str, list[str]], Any]]
+) -> None:
+    rig.sim._post("/_sim/options", {"basic_as_stored": False})  # BUSY, VACATION as set
+    for person, ((status, activities), _) in zip(ROWS, table, strict=False):
+        rig.sim.set_contact(person.source_ids["cisco"], status, activities)
+    provider = rig.provider(people=ROWS[: len(table)], presence_type=kind)
+    seen = _seen(provider.poll())
+    assert [seen[p.id] for p in ROWS[: len(table)]] == [expected for _, expected in table]
+
+
+def test_the_most_telling_activity_wins(rig: Rig) -> None:
+    published = [
+        ["on-the-phone", "presenting", "meeting"],
+        ["presenting", "meeting"],
+        ["meeting", "dnd"],
+        ["dnd"],  # with the status's own <busy/>
+        ["vacation", "away"],
+    ]
+    for person, activities in zip(ROWS, published, strict=False):
+        rig.sim.set_contact(person.source_ids["cisco"], "BUSY", activities)
+    provider = rig.provider(people=ROWS[:5], presence_type="rich")
+    seen = _seen(provider.poll())
+    assert [seen[p.id][1] for p in ROWS[:5]] == [
+        "on-the-phone",
+        "presenting",
+        "meeting",
+        "dnd",
+        "busy",  # busy outranks vacation and away
+    ]
+
+
+def test_rpid_presentation_reads_as_presenting_and_unmapped_activities_are_skipped(
+    rig: Rig,
+) -> None:
+    rig.sim.set_contact("ada@example.com", "AVAILABLE", ["presentation"])  # RFC 4480's name
+    rig.sim.set_contact("bob@example.com", "AWAY", ["tv"])  # an RPID activity we do not map
     provider = rig.provider(presence_type="rich")
-    observations = {o.person_id: (o.status, o.detail) for o in provider.poll()}
-    assert observations["ada"] == (Status.AWAY, "On the phone")
-    assert observations["bob"] == (Status.AWAY, "In a meeting")
+    assert _seen(provider.poll()) == {
+        "ada": (Status.BUSY, "presentation", "Presenting"),
+        "bob": (Status.AWAY, "away", "Away"),
+    }
 
 
-def test_state_map_overrides_one_entry(rig: Rig) -> None:
+def test_state_map_overrides_in_both_forms_and_adds_activities(rig: Rig) -> None:
     rig.sim.set_contact("ada@example.com", "DND")
-    provider = rig.provider(state_map={"DND": "offline"})
-    assert {o.person_id: o.status for o in provider.poll()}["ada"] is Status.OFFLINE
+    basic = rig.provider(state_map={"DND": "offline"})  # the v1 form: a bare status
+    assert _seen(basic.poll())["ada"] == (Status.OFFLINE, "DND", None)
+    basic.close()
+    rig.sim.set_contact("ada@example.com", "BUSY", ["on-the-phone"])
+    rig.sim.set_contact("bob@example.com", "AWAY", ["lunch"])
+    rich = rig.provider(
+        presence_type="rich",
+        state_map={
+            "on-the-phone": {"status": "away", "activity": "Calling"},
+            "lunch": {"status": "away", "activity": "At lunch"},  # not a default row
+        },
+    )
+    assert _seen(rich.poll()) == {
+        "ada": (Status.AWAY, "on-the-phone", "Calling"),
+        "bob": (Status.AWAY, "lunch", "At lunch"),  # an added activity outranks away
+    }
+
+
+def _dated(rig: Rig, uri: str, status: str, activities: list[str], **when: Any) -> None:
+    rig.sim._post(f"/_sim/contacts/{uri}", {"status": status, "activities": activities, **when})
+
+
+def test_rpid_from_dates_the_state_on_our_clock_and_stays_put(rig: Rig) -> None:
+    rig.sim.advance(300)  # IM&P's clock is five minutes ahead of ours
+    rig.sim._post("/_sim/options", {"rpid_from": True})
+    _dated(rig, "ada@example.com", "BUSY", ["on-the-phone"], since_ago_s=600)
+    rig.sim.set_contact("bob@example.com", "AVAILABLE")  # dated just now
+    provider = rig.provider(presence_type="rich")
+    first = {o.person_id: o for o in provider.poll()}
+    now = utc_now()
+    ada_since = first["ada"].state_since
+    assert ada_since is not None and ada_since.tzinfo is not None
+    assert abs((now - ada_since).total_seconds() - 600) < 3  # not 900: the offset is out
+    bob_since = first["bob"].state_since
+    assert bob_since is not None and abs((now - bob_since).total_seconds()) < 3
+    second = {o.person_id: o.state_since for o in provider.poll()}
+    assert second == {"ada": ada_since, "bob": bob_since}  # exactly, though Date moved on
+    basic = rig.provider(presence_type="basic")
+    assert {o.state_since for o in basic.poll()} == {None}  # basic presence has no stamps
+
+
+@pytest.mark.parametrize(
+    ("stamp", "logged"),
+    [
+        ("half past nine", "unreadable RPID time stamp"),
+        ("2026-12-01T09:30:00", "unreadable RPID time stamp"),  # no zone: whose clock?
+        ("2999-01-01T00:00:00Z", "is in the future"),
+    ],
+)
+def test_bad_or_future_rpid_stamps_are_ignored_once_logged(
+    rig: Rig, caplog: pytest.LogCaptureFixture, stamp: str, logged: str
+) -> None:
+    _dated(rig, "ada@example.com", "BUSY", ["meeting"], **{"from": stamp})
+    provider = rig.provider(presence_type="rich")
+    for _ in range(2):
+        ada = {o.person_id: o for o in provider.poll()}["ada"]
+        assert (ada.status, ada.detail, ada.state_since) == (Status.BUSY, "meeting", None)
+    assert len([r for r in caplog.records if logged in r.getMessage()]) == 1
+
+
+def test_a_failing_imp_is_retried_within_35_s_not_at_the_next_resync(rig: Rig) -> None:
+    assert rig.provider(resync_seconds=10).retry_seconds == 10.0  # never slower than resync
+    assert rig.provider(max_backoff_seconds=120).max_backoff_seconds == 120.0
+    provider = rig.provider(resync_seconds=600)
+    assert (provider.retry_seconds, provider.max_backoff_seconds) == (30.0, 35.0)
+    board = PresenceBoard(PEOPLE, {"cisco": stale_after(provider)}, rig.clock())
+    runner = ProviderRunner(provider, board, rig.clock, time.sleep)
+    assert runner.poll_once() == 2.0  # registered and fetched
+    rig.sim.fault("500", count=5)
+    delays = [runner.poll_once() for _ in range(5)]
+    assert all(0 < d <= 35.0 for d in delays), delays
+    assert runner.poll_once() == 600.0  # recovered: the plain resync schedule again
 
 
 def test_each_notification_is_followed_by_a_fetch_so_notifications_keep_coming(
@@ -186,7 +333,7 @@ def test_each_notification_is_followed_by_a_fetch_so_notifications_keep_coming(
     _until(board, "ada", (Status.UNKNOWN, "Unknown to IM&P"))
     sub_id = rig.sim.state()["subscriptions"][0]["id"]
     for state, expected in (
-        ("DND", (Status.AWAY, "Do not disturb")),
+        ("DND", (Status.BUSY, "Do not disturb")),
         ("AVAILABLE", (Status.ONLINE, None)),
         ("UNAVAILABLE", (Status.OFFLINE, None)),
     ):
@@ -212,7 +359,7 @@ def test_stalled_notifications_degrade_the_provider_until_they_resume(rig: Rig) 
     rig.sim.cpu(90)
     for state, expected in (
         ("AWAY", (Status.AWAY, "Away")),
-        ("DND", (Status.AWAY, "Do not disturb")),
+        ("DND", (Status.BUSY, "Do not disturb")),
         ("AVAILABLE", (Status.ONLINE, None)),
     ):
         rig.sim.set_contact("ada@example.com", state)
@@ -245,7 +392,7 @@ def test_a_restarted_server_is_registered_with_again(rig: Rig) -> None:
     rig.sim.restart()
     rig.sim.set_contact("ada@example.com", "DND")
     observations = {o.person_id: o.status for o in provider.poll()}
-    assert observations["ada"] is Status.AWAY
+    assert observations["ada"] is Status.BUSY
     [subscription] = rig.sim.state()["subscriptions"]
     assert subscription["id"] != old_sub
 

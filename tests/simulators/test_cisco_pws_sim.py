@@ -11,6 +11,8 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import pytest
 import requests
@@ -430,6 +432,11 @@ def test_basic_fetch_has_the_recorded_shape_and_busy_reads_as_away(
     ]
     assert cisco_sim.state()["fetches"] == 1
     assert error_code(fetch(cisco_sim, end_key, sub_id, kind="extended")) == 110
+    cisco_sim._post("/_sim/options", {"basic_as_stored": False})  # the documented basic set
+    assert [basic_statuses(fetch(cisco_sim, end_key, sub_id))[u] for u in (BOB, CAROL)] == [
+        "BUSY",
+        "VACATION",
+    ]
 
 
 def test_rich_fetch_is_pidf_with_rpid_activities(cisco_sim: CiscoSimHandle) -> None:
@@ -457,6 +464,7 @@ def test_rich_fetch_is_pidf_with_rpid_activities(cisco_sim: CiscoSimHandle) -> N
         assert person is not None and person.attrib == {"id": uri.split("@")[0]}
         activities = person.find(f"{RPID}activities")
         assert activities is not None
+        assert activities.attrib == {}  # undated, like every PIDF in Cisco's samples
         basic = presence.findtext(f"{PIDF}tuple/{PIDF}status/{PIDF}basic")
         seen[uri] = ([a.tag.split("}")[1] for a in activities], basic)
     assert seen == {
@@ -666,6 +674,57 @@ def test_unknown_fault_kind_and_bad_control_input_are_refused(cisco_sim: CiscoSi
         json={"status": "DND", "activities": ["<script>"]},
     )
     assert html.status_code == 400
+    long_stamp = cisco_sim.http.post(
+        cisco_sim.url + f"/_sim/contacts/{ALICE}", json={"status": "DND", "from": "x" * 65}
+    )
+    assert long_stamp.status_code == 400
+    for options in ({"rpid_from": "yes"}, {"colour": True}, {}):
+        refused = cisco_sim.http.post(cisco_sim.url + "/_sim/options", json=options)
+        assert refused.status_code == 400, options
+    assert cisco_sim.state()["options"] == {"rpid_from": False, "basic_as_stored": True}
+
+
+def _activities(response: requests.Response) -> dict[str, ET.Element]:
+    assert response.status_code == 200, response.text
+    found = {}
+    for contact in ET.fromstring(response.content):
+        element = contact.find(f"{PIDF}presence/{RPID}person/{RPID}activities")
+        assert element is not None
+        found[contact.attrib["contactURI"]] = element
+    return found
+
+
+def test_rich_activities_carry_rpid_from_on_the_nodes_clock_when_dated(
+    cisco_sim: CiscoSimHandle,
+) -> None:
+    cisco_sim.advance(120)  # the node's clock runs two minutes ahead of ours
+    dated = cisco_sim._post("/_sim/options", {"rpid_from": True})
+    assert dated == {"rpid_from": True, "basic_as_stored": True}
+    cisco_sim._post(
+        f"/_sim/contacts/{ALICE}",
+        {"status": "DND", "activities": ["presenting"], "since_ago_s": 600},
+    )
+    cisco_sim._post(f"/_sim/contacts/{BOB}", {"status": "BUSY", "from": "yesterday-ish"})
+    app_key = login_app(cisco_sim)
+    end_key = login_end(cisco_sim, app_key)
+    endpoint_id = last_id(register(cisco_sim, app_key, "http://dash.example/pws"))
+    sub_id = last_id(subscribe(cisco_sim, end_key, endpoint_id, [ALICE, BOB, CAROL]))
+
+    response = fetch(cisco_sim, end_key, sub_id, kind="rich")
+
+    node_now = parsedate_to_datetime(response.headers["Date"])
+    assert abs((node_now - datetime.now(UTC)).total_seconds() - 120) < 2
+    found = _activities(response)
+    alice = found[ALICE]
+    assert [a.tag.split("}")[1] for a in alice] == ["dnd", "presenting"]
+    began = datetime.fromisoformat(alice.attrib["from"].replace("Z", "+00:00"))
+    assert abs((node_now - began).total_seconds() - 600) < 2
+    assert found[BOB].attrib == {"from": "yesterday-ish"}  # verbatim, for adapter tests
+    assert found[CAROL].attrib == {}  # unknown to the node: nothing to date
+    # the same state again is no change: it keeps its start and notifies nobody
+    assert cisco_sim.set_contact(ALICE, "DND", ["presenting"])["notified"] == []
+    again = _activities(fetch(cisco_sim, end_key, sub_id, kind="rich"))[ALICE]
+    assert again.attrib == alice.attrib
 
 
 @pytest.mark.parametrize(
@@ -689,6 +748,46 @@ def test_malformed_xml_is_400_102(
 
 
 DEMO_URIS = [f"demo{i}@example.com" for i in range(40)]
+BUSY_STATES = {("BUSY", ("on-the-phone",)), ("BUSY", ("meeting",)), ("DND", ("presenting",))}
+BUSY_STATES |= {("DND", ())}
+
+
+def _busy_share(sim: CiscoPwsSim) -> float:
+    with sim.lock:
+        states = [(c.status, tuple(c.activities)) for c in sim.contacts.values()]
+    return sum(state in BUSY_STATES for state in states) / len(states)
+
+
+def test_demo_keeps_a_realistic_share_busy_with_short_episodes() -> None:
+    sim = CiscoPwsSim(rng=random.Random(5))
+    sim.add_demo_contacts([f"d{i}@example.com" for i in range(400)])
+    shares, lengths, began, seen = [_busy_share(sim)], [], {}, set()
+    for _ in range(240):  # four simulated hours, a minute at a time
+        sim.offset_s += 60
+        for uri in sim.advance_demo():
+            contact = sim.contacts[uri]
+            if uri in began and began[uri][0] in BUSY_STATES:
+                lengths.append(contact.since - began[uri][1])
+            began[uri] = ((contact.status, tuple(contact.activities)), contact.since)
+            seen.add(began[uri][0])
+        shares.append(_busy_share(sim))
+    assert 0.10 <= shares[0] <= 0.25, shares[0]  # right from the start
+    assert min(shares[60:]) >= 0.10 and max(shares[60:]) <= 0.27, (min(shares), max(shares))
+    assert min(lengths) >= 60 and max(lengths) <= 8 * 60 + 60  # minutes, not hours
+    assert seen >= BUSY_STATES | {("AVAILABLE", ()), ("AWAY", ()), ("UNAVAILABLE", ())}
+
+
+def test_demo_keeps_a_few_contacts_in_one_state_for_hours() -> None:
+    sim = CiscoPwsSim(rng=random.Random(8))
+    sim.add_demo_contacts(DEMO_URIS)
+    long_ones = [u for u, d in sim.demo.items() if d.until - sim.now() > 20 * 60]
+    assert len(long_ones) == len(DEMO_URIS) // 8
+    start = sim.now()
+    for uri in long_ones:  # begun before the demo, as a day-long state would be
+        assert sim.contacts[uri].since < start - 60
+    sim.offset_s += 20 * 60
+    sim.advance_demo()
+    assert all(sim.contacts[u].since < start for u in long_ones)  # still in it
 
 
 def test_demo_contacts_show_a_mix_and_move_on_when_due(cisco_sim: CiscoSimHandle) -> None:
@@ -696,27 +795,23 @@ def test_demo_contacts_show_a_mix_and_move_on_when_due(cisco_sim: CiscoSimHandle
     sim.add_demo_contacts(DEMO_URIS, random.Random(11))
     app_key = login_app(cisco_sim)
     end_key = login_end(cisco_sim, app_key)
-    endpoint_id = last_id(register(cisco_sim, app_key, f"http://127.0.0.1:{free_port()}/pws"))
-    sub_id = last_id(subscribe(cisco_sim, end_key, endpoint_id, DEMO_URIS))
+    url = f"http://127.0.0.1:{free_port()}/pws"
+    endpoint_id = last_id(register(cisco_sim, app_key, url, expiry=86400))
+    sub_id = last_id(subscribe(cisco_sim, end_key, endpoint_id, DEMO_URIS, expiry=86400))
     before = basic_statuses(fetch(cisco_sim, end_key, sub_id))
-    counts = {s: list(before.values()).count(s) for s in ("AVAILABLE", "AWAY", "DND")}
-    assert all(counts.values()) and counts["AVAILABLE"] > counts["AWAY"], counts
-    assert "UNAVAILABLE" in before.values()
-    assert {tuple(sim.contacts[u].activities) for u in DEMO_URIS if before[u] == "DND"} <= {
-        ("on-the-phone",),
-        ("meeting",),
-    }
+    assert list(before.values()).count("AVAILABLE") > len(DEMO_URIS) / 2, before
+    assert {"AWAY", "DND"} & set(before.values())
     assert sim.drain(5)
     sent = len(cisco_sim.notifications())
 
     states = {u: (sim.contacts[u].status, sim.contacts[u].activities) for u in DEMO_URIS}
-    cisco_sim.advance(121)  # every contact's dwell time is over
+    cisco_sim.advance(3 * 3600 + 1)  # every contact's dwell time is over, long ones too
     assert set(sim.advance_demo()) == set(DEMO_URIS)
 
     assert all((c.status, c.activities) != states[u] for u, c in sim.contacts.items())
     assert basic_statuses(fetch(cisco_sim, end_key, sub_id)) != before
     assert sim.drain(5) and len(cisco_sim.notifications()) == sent + 1  # one until fetched
-    assert all(d.until > sim.now() + 19 for d in sim.demo.values())
+    assert all(d.until > sim.now() + 59 for d in sim.demo.values())
 
 
 def test_the_demo_thread_applies_due_changes_on_its_own(cisco_sim: CiscoSimHandle) -> None:
@@ -724,7 +819,7 @@ def test_the_demo_thread_applies_due_changes_on_its_own(cisco_sim: CiscoSimHandl
     sim.add_demo_contacts(DEMO_URIS[:5], random.Random(3))
     with sim.lock:
         states = {u: (c.status, list(c.activities)) for u, c in sim.contacts.items()}
-    cisco_sim.advance(121)
+    cisco_sim.advance(3 * 3600 + 1)
     sim.start_demo(interval_s=0.02)
 
     def all_moved() -> bool:
