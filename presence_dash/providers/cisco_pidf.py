@@ -24,7 +24,7 @@ FUTURE_TOLERANCE = timedelta(seconds=2)
 
 def activity_priority(state_map_keys: Iterable[str]) -> tuple[str, ...]:
     """Built-in activities, with those an admin added to `state_map` after the busy ones: an
-    added activity (`lunch`) says more than plain vacation, away or available. Upper-case
+    added activity (`meal`) says more than plain vacation, away or available. Upper-case
     keys are basic states, never element names."""
     added = tuple(k for k in state_map_keys if k not in ACTIVITY_PRIORITY and k.islower())
     return BUSY_ACTIVITIES + added + PLAIN_ACTIVITIES
