@@ -78,6 +78,9 @@ TEAM_SOURCES = {
     "Network Operations": ("servicenow", "cisco"),
 }
 OFF_SHIFT_EVERY = 5  # every fifth person is off shift: offline everywhere, all day
+# The one person who logs out of Salesforce during the demo (the simulator's logout event
+# reaches the dashboard through the webhook, as a real org's LogoutEventStream trigger does).
+SALESFORCE_LEAVER = "grace-hopper"
 
 
 def demo_people() -> list[dict[str, str]]:
@@ -162,7 +165,12 @@ def start_demo(
         webhook_url=f"http://127.0.0.1:{port}/hooks/salesforce",
         webhook_secret=sf_webhook_secret,
     )
-    org.add_demo_users([p["salesforce"] for p in on_shift if "salesforce" in p], random.Random(13))
+    leaver = next(p["salesforce"] for p in people if p["id"] == SALESFORCE_LEAVER)
+    org.add_demo_users(
+        [p["salesforce"] for p in on_shift if "salesforce" in p],
+        random.Random(13),
+        logout_user=leaver,  # signs out of Salesforce a minute in: "Logged out" on her card
+    )
     for person in people:
         if person["id"] in away_all_day and "salesforce" in person:
             org.add_user(person["salesforce"], person["name"])  # never logs in today

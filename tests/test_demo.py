@@ -3,6 +3,7 @@ in three teams, and the dashboard on the given port (CONTRACT "Command line").""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from helpers import DashServer, wait_for
@@ -50,3 +51,35 @@ def test_demo_starts_without_a_config_and_serves_seeded_people(
 
     # The demo keeps its files in the working directory, not in the checkout.
     assert (tmp_path / "cwd" / "presence-dash-demo.db").exists()
+
+
+def test_demo_floor_shows_busy_people_and_never_shows_a_busy_source_as_free(
+    demo: DashServer,
+) -> None:
+    def cisco_polled() -> dict | None:
+        body = demo.get("/api/presence").json()
+        return body if body["providers"]["cisco"]["state"] == "ok" else None
+
+    wait_for(cisco_polled, 15, interval=0.1, what="the demo's first Cisco fetch")
+    seen_busy_and_active: set[str] = set()
+    seen_long_offline = False
+
+    # A few looks over a few seconds (the demo drifts): at every look, nobody with a fresh
+    # busy source is shown as anything but busy, and the activity says why.
+    def checked_looks() -> bool:
+        nonlocal seen_long_offline
+        for p in demo.get("/api/presence").json()["people"]:
+            fresh = {n: s for n, s in p["sources"].items() if not s["stale"]}
+            if any(s["status"] == "busy" for s in fresh.values()):
+                assert p["status"] == "busy", p
+                assert p["activity"], p
+                if fresh.get("servicenow", {}).get("status") == "online":
+                    seen_busy_and_active.add(p["id"])
+            if p["status"] == "offline" and p["since_exact"]:
+                hours = (
+                    datetime.now(UTC) - datetime.fromisoformat(p["since"].replace("Z", "+00:00"))
+                ).total_seconds() / 3600
+                seen_long_offline = seen_long_offline or hours > 10
+        return bool(seen_busy_and_active) and seen_long_offline
+
+    wait_for(checked_looks, 20, interval=0.5, what="busy people active in ServiceNow")
