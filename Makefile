@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # pytest-xdist workers; `make test TEST_WORKERS=0` runs in one process (easier to debug).
 TEST_WORKERS ?= 4
 
-.PHONY: install run test test-fast lint audit format bench screenshot clean
+.PHONY: install run test test-fast lint audit format bench bench-recovery screenshot clean
 
 install: $(STAMP)
 
@@ -44,6 +44,11 @@ format: install
 
 bench: install
 	$(BIN)/python benchmarks/fanout.py $(ARGS)
+
+# Time from a vendor answering again to the right dots, per provider and fault kind
+# (docs/reliability.md); ARGS=--quick for one repetition.
+bench-recovery: install
+	$(BIN)/python benchmarks/recovery.py $(ARGS)
 
 screenshot: install
 	$(BIN)/python scripts/screenshot_wall.py docs/img
