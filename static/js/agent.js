@@ -13,7 +13,7 @@ let filter = null;
 
 const { store, renderer, socket } = boot({
   view: "agent",
-  sincePrefix: "for ",
+  sincePrefixes: { exact: "for ", inexact: "for at least " },
   onFrame({ added, removed, providers }) {
     if (providers) renderProviderStrip(strip, store.providers);
     if (!filter) return;

@@ -17,10 +17,11 @@ function initialSnapshot() {
 }
 
 /**
- * Wire a page up. options: view, sincePrefix, teamFilter, onFrame, onTeamAdded (see Renderer).
+ * Wire a page up. options: view, sincePrefixes ({exact, inexact}, see timefmt.js
+ * sinceElementText), teamFilter, onFrame, onTeamAdded (see Renderer).
  * Returns {store, renderer, socket}.
  */
-export function boot({ view, sincePrefix = "", teamFilter = null, onFrame, onTeamAdded }) {
+export function boot({ view, sincePrefixes, teamFilter = null, onFrame, onTeamAdded }) {
   const accept = teamFilter ? (person) => person.team === teamFilter : undefined;
   const store = new PresenceStore({ accept });
   const snapshot = initialSnapshot();
@@ -28,8 +29,8 @@ export function boot({ view, sincePrefix = "", teamFilter = null, onFrame, onTea
   store.applySnapshot(snapshot);
 
   const root = document.getElementById("people");
-  const renderer = new Renderer({ root, store, view, sincePrefix, onFrame, onTeamAdded });
-  startSinceTicker(() => renderer.sinceElements(), sincePrefix);
+  const renderer = new Renderer({ root, store, view, sincePrefixes, onFrame, onTeamAdded });
+  startSinceTicker(() => renderer.sinceElements(), sincePrefixes);
   renderer.markProviders(); // first pass: banners and strip from the embedded snapshot
 
   const socket = connect({

@@ -29,12 +29,15 @@ export function fillSources(list, sources) {
       item.dataset.source = name;
       item.dataset.sourceStatus = src.status;
       if (src.stale) item.dataset.stale = "true";
+      // The raw vendor state (detail) only on hover: it is for whoever debugs a mapping.
       item.title =
         `${providerLabel(name)}: ${src.status}` +
+        (src.activity ? ` · ${src.activity}` : "") +
         (src.detail ? ` (${src.detail})` : "") +
         (src.stale ? ", stale" : "");
       item.append(el("span", "source-name", providerLabel(name)), " ");
       item.append(el("span", "source-status", src.status));
+      if (src.activity) item.append(" ", el("span", "source-activity", src.activity));
       if (src.stale) item.append(el("span", "source-stale", "stale"));
       return item;
     });
@@ -51,7 +54,7 @@ export function buildPerson(person, view) {
   const body = el("span", "person-body");
   const line = el("span", "status-line");
   line.append(el("span", "status-text", statusWord(person.status)), " ");
-  line.append(el("span", "detail"), " ", el("span", "since"));
+  line.append(el("span", "activity"), " ", el("span", "since"));
   body.append(el("span", "name", person.name), line);
   if (view === "agent") body.append(el("ul", "sources"));
   item.append(dot(), body);

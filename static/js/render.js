@@ -4,12 +4,32 @@
  */
 
 import { buildPerson, buildTeamSection, fillSources, insertSorted } from "./dom.js";
-import { statusWord } from "./labels.js";
+import { activityText, providerLabel, statusWord } from "./labels.js";
 import { STATUSES } from "./store.js";
-import { sinceText } from "./timefmt.js";
+import { sinceElementText } from "./timefmt.js";
 
 function setText(node, text) {
   if (node && node.textContent !== text) node.textContent = text;
+}
+
+/** Set an attribute, or remove it for an empty value (as the template leaves it out). */
+function setOptional(node, name, value) {
+  if (value) node.setAttribute(name, value);
+  else node.removeAttribute(name);
+}
+
+// Hover texts here and in updateActivity: the same words as templates/_macros.html person_card.
+const INEXACT_SINCE_TITLE =
+  "No source gives a start time: counted from when this status was first seen";
+
+/** The card's activity ("On the phone"), not `detail`: that is the vendor's raw state now. */
+function updateActivity(node, person) {
+  const activity = activityText(person);
+  setText(node, activity);
+  const source = (activity && person.activity_source) || "";
+  if ((node.dataset.activitySource || "") === source) return;
+  setOptional(node, "data-activity-source", source);
+  setOptional(node, "title", source && `Reported by ${providerLabel(source)}`);
 }
 
 const byName = (node) => node.dataset.name || "";
@@ -21,9 +41,9 @@ export class Renderer {
    * onFrame({added, removed, teams, providers}) runs after each pass (filters, banners);
    * onTeamAdded(team, section) lets the page add its own per-team controls.
    */
-  constructor({ root, store, view, sincePrefix = "", onFrame = () => {}, onTeamAdded = () => {} }) {
-    Object.assign(this, { root, store, view, sincePrefix, onFrame, onTeamAdded });
-    this.people = new Map(); // id -> {node, name, statusText, detail, since, sources, sourcesKey}
+  constructor({ root, store, view, sincePrefixes, onFrame = () => {}, onTeamAdded = () => {} }) {
+    Object.assign(this, { root, store, view, sincePrefixes, onFrame, onTeamAdded });
+    this.people = new Map(); // id -> {node, name, statusText, activity, since, sources, sourcesKey}
     this.sections = new Map(); // team -> section element
     this.countLists = new Map(); // team -> [{status: count-n span, ...}]
     this.changed = new Set();
@@ -54,7 +74,7 @@ export class Renderer {
       node,
       name: q(".name"),
       statusText: q(".status-text"),
-      detail: q(".detail"),
+      activity: q(".activity"),
       since: q(".since"),
       sources: q(".sources"),
       sourcesKey: person ? JSON.stringify(person.sources || {}) : "",
@@ -136,12 +156,8 @@ export class Renderer {
       node.dataset.name = person.name;
       setText(refs.name, person.name);
     }
-    setText(refs.detail, person.detail || "");
-    const since = person.since || "";
-    if (refs.since && refs.since.dataset.since !== since) {
-      refs.since.dataset.since = since;
-      setText(refs.since, sinceText(since, this.sincePrefix));
-    }
+    if (refs.activity) updateActivity(refs.activity, person);
+    if (refs.since) this.updateSince(refs.since, person);
     if (refs.sources) {
       const key = JSON.stringify(person.sources || {});
       if (key !== refs.sourcesKey) {
@@ -149,6 +165,16 @@ export class Renderer {
         fillSources(refs.sources, person.sources);
       }
     }
+  }
+
+  updateSince(node, person) {
+    const since = person.since || "";
+    const exact = person.since_exact === false ? "false" : "true";
+    if (node.dataset.since === since && node.dataset.sinceExact === exact) return;
+    node.dataset.since = since;
+    node.dataset.sinceExact = exact;
+    setOptional(node, "title", exact === "false" ? INEXACT_SINCE_TITLE : "");
+    setText(node, sinceElementText(node, this.sincePrefixes));
   }
 
   /** Put a person element in its team's list, by name (creating the team if it is new). */

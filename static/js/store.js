@@ -3,12 +3,18 @@
  * incrementally (per team and status; stale sources per provider), so rendering stays cheap.
  */
 
-export const STATUSES = ["online", "away", "offline", "unknown"];
+/** The statuses in the order the counts show them: free, then less and less reachable. */
+export const STATUSES = ["online", "busy", "away", "offline", "unknown"];
+
+const zeroCounts = () => Object.fromEntries(STATUSES.map((status) => [status, 0]));
 
 function samePerson(a, b) {
   return (
     a.status === b.status &&
     a.since === b.since &&
+    a.since_exact === b.since_exact &&
+    a.activity === b.activity &&
+    a.activity_source === b.activity_source &&
     a.detail === b.detail &&
     a.name === b.name &&
     a.team === b.team &&
@@ -23,7 +29,7 @@ export class PresenceStore {
     this.people = new Map();
     this.providers = {};
     this.seq = 0;
-    this.counts = new Map(); // team -> {online, away, offline, unknown}
+    this.counts = new Map(); // team -> {online, busy, away, offline, unknown}
     this.staleBySource = new Map(); // source name -> number of people with it stale
   }
 
@@ -64,7 +70,7 @@ export class PresenceStore {
   }
 
   teamCounts(team) {
-    return this.counts.get(team) || { online: 0, away: 0, offline: 0, unknown: 0 };
+    return this.counts.get(team) || zeroCounts();
   }
 
   /** Names of sources that are stale for at least one person. */
@@ -91,7 +97,7 @@ export class PresenceStore {
   _count(person, delta) {
     let counts = this.counts.get(person.team);
     if (!counts) {
-      counts = { online: 0, away: 0, offline: 0, unknown: 0 };
+      counts = zeroCounts();
       this.counts.set(person.team, counts);
     }
     if (person.status in counts) counts[person.status] += delta;

@@ -39,11 +39,24 @@ export function formatClock(dateOrIso) {
   return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+/**
+ * The text of one `.since` element from its data-since and data-since-exact. prefixes, per
+ * page: `exact` when `since` is when the state began, `inexact` when it is only when the
+ * server first saw the state (PERSON since_exact false), e.g. {exact: "for ", inexact:
+ * "for at least "}: a restart or a source without time stamps must not claim "for 2m".
+ */
+export function sinceElementText(el, prefixes) {
+  if (el.dataset.sinceExact !== "false") return sinceText(el.dataset.since, prefixes.exact);
+  // "for at least <1m" says nothing: no time until there is a first whole minute to claim.
+  if (serverNow() - Date.parse(el.dataset.since) < 60000) return "";
+  return sinceText(el.dataset.since, prefixes.inexact);
+}
+
 /** Rewrite every time-in-state text now and then every `intervalMs`; text nodes only. */
-export function startSinceTicker(elements, prefix, intervalMs = 15000) {
+export function startSinceTicker(elements, prefixes, intervalMs = 15000) {
   const refresh = () => {
     for (const el of elements()) {
-      const text = sinceText(el.dataset.since, prefix);
+      const text = sinceElementText(el, prefixes);
       if (el.textContent !== text) el.textContent = text;
     }
   };

@@ -25,7 +25,7 @@ function fit() {
 
 const { store, renderer, socket } = boot({
   view: "wall",
-  sincePrefix: "",
+  sincePrefixes: { exact: "", inexact: "≥" }, // short: the wall's status line is one line
   teamFilter: document.body.dataset.teamFilter || null,
   onFrame({ added, removed, teams }) {
     renderStaleBanner(staleBanner, store);
@@ -37,7 +37,7 @@ const { store, renderer, socket } = boot({
       }
       fit();
     } else if (root.dataset.density !== LEVELS.at(-1) && root.scrollHeight > root.clientHeight + 1) {
-      fit(); // a longer detail wrapped a line; at the smallest size there is nothing left to try
+      fit(); // an activity made a card taller; at the smallest size there is nothing left to try
     }
   },
   onTeamAdded(team) {

@@ -9,12 +9,11 @@ import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
+import fake_pages
 import pytest
-from flask import Flask, render_template
 
-ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES = ROOT / "templates"
-STATIC = ROOT / "static"
+TEMPLATES = fake_pages.TEMPLATES
+STATIC = fake_pages.STATIC
 JS_FILES = sorted((STATIC / "js").glob("*.js"))
 PAGES = ["agent.html", "wall.html"]
 
@@ -61,56 +60,25 @@ class _Scan(HTMLParser):
             self.people[self._person]["text"] += data.strip()
 
 
-def _person(pid: str, team: str, status: str, stale: bool = False) -> dict:
-    return {
-        "id": pid,
-        "name": pid.title(),
-        "team": team,
-        "status": status,
-        "since": "2026-11-23T09:00:00.000Z",
-        "detail": "On the phone" if status == "online" else None,
-        "sources": {
-            "servicenow": {
-                "status": status if status != "unknown" else "offline",
-                "detail": None,
-                "observed_at": "2026-11-23T09:59:58.000Z",
-                "stale": stale,
-            }
-        },
-    }
-
-
-SNAPSHOT = {
-    "seq": 17,
-    "server_time": "2026-11-23T10:00:00.000Z",
-    "people": [
-        _person("ada", "Service Desk", "online"),
-        _person("grace", "Service Desk", "away"),
-        _person("alan", "Field", "offline"),
-        _person("linus", "Field", "unknown", stale=True),
+SNAPSHOT = fake_pages.snapshot(
+    [
+        fake_pages.person("ada", "Service Desk", "online"),
+        fake_pages.person(
+            "bea", "Service Desk", "busy", activity="On the phone", activity_source="cisco"
+        ),
+        fake_pages.person("grace", "Service Desk", "away"),
+        fake_pages.person("alan", "Field", "offline"),
+        fake_pages.person("linus", "Field", "unknown", stale=True),
     ],
-    "providers": {
+    providers={
         "servicenow": {"state": "down", "last_success": "2026-11-23T09:42:00.000Z", "error": "x"},
     },
-}
+)
 
 
 def _render(page: str, team_filter: str | None = None) -> _Scan:
-    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
-    with app.test_request_context("/"):
-        html = render_template(
-            page,
-            snapshot=SNAPSHOT,
-            teams=["Field", "Service Desk"],
-            team_filter=team_filter,
-            demo=True,
-            title="Presence",
-            csrf_token=lambda: "test-csrf-token",
-            identity=None,
-            auth_mode="none",
-        )
     scan = _Scan()
-    scan.feed(html)
+    scan.feed(fake_pages.render(page, SNAPSHOT, team_filter))
     return scan
 
 
@@ -145,6 +113,7 @@ def test_pages_have_no_inline_script_code_or_handlers(page: str) -> None:
 def test_first_paint_carries_person_hooks(page: str) -> None:
     scan = _render(page)
     assert scan.people["ada"] == {"status": "online", "text": "Online"}
+    assert scan.people["bea"] == {"status": "busy", "text": "Busy"}
     assert scan.people["linus"] == {"status": "unknown", "text": "Unknown"}
     assert {"initial-snapshot", "people", "connection-state"} <= scan.ids
 

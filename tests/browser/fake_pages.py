@@ -1,0 +1,125 @@
+"""The real templates, CSS and JS on fake data: Flask renders a page from a snapshot a test
+chooses, and Playwright routes serve it with the static files to Chromium under the app's CSP.
+No server and no socket: a stand-in socket.io lets a test push events itself."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+
+from presence_dash.web.headers import CSP
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "templates"
+STATIC = ROOT / "static"
+ORIGIN = "http://dash.test"
+SERVER_TIME = "2026-11-23T10:00:00.000Z"
+SINCE = "2026-11-23T09:00:00.000Z"  # an hour before SERVER_TIME: "1h" on the cards
+
+# Stands in for static/vendor/socket.io.min.js: io() returns a socket that never connects;
+# window.fakeSocket.fire(name, payload) calls the page's handlers as a server event would.
+FAKE_IO = """
+(() => {
+  const handlers = {};
+  const socket = {
+    connected: false,
+    on(name, fn) { (handlers[name] ||= []).push(fn); return socket; },
+    emit() { return socket; },
+    connect() { return socket; },
+  };
+  window.io = () => socket;
+  window.fakeSocket = {
+    fire(name, payload) { for (const fn of handlers[name] || []) fn(payload); },
+  };
+})();
+"""
+
+
+def person(
+    pid: str,
+    team: str,
+    status: str,
+    *,
+    activity: str | None = None,
+    activity_source: str | None = None,
+    since_exact: bool = True,
+    stale: bool = False,
+    sources: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A PERSON as the server sends it (v1.1); one ServiceNow source unless `sources`."""
+    if sources is None:
+        sources = {
+            "servicenow": {
+                "status": status if status != "unknown" else "offline",
+                "detail": None,
+                "observed_at": "2026-11-23T09:59:58.000Z",
+                "stale": stale,
+                "activity": None,
+            }
+        }
+    return {
+        "id": pid,
+        "name": pid.replace("-", " ").title(),
+        "team": team,
+        "status": status,
+        "since": SINCE,
+        "since_exact": since_exact,
+        "detail": None,
+        "activity": activity,
+        "activity_source": activity_source,
+        "sources": sources,
+    }
+
+
+def snapshot(people: list[dict[str, Any]], providers: dict[str, Any] | None = None) -> dict:
+    return {
+        "seq": 17,
+        "server_time": SERVER_TIME,
+        "people": people,
+        "providers": providers or {"servicenow": {"state": "ok", "last_success": SERVER_TIME}},
+    }
+
+
+def render(page: str, snap: dict, team_filter: str | None = None) -> str:
+    """The HTML of templates/`page` for `snap`, its teams taken from the people."""
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
+    with app.test_request_context("/"):
+        return render_template(
+            page,
+            snapshot=snap,
+            teams=sorted({p["team"] for p in snap["people"]}),
+            team_filter=team_filter,
+            demo=True,
+            title="Presence",
+            csrf_token=lambda: "test-csrf-token",
+            identity=None,
+            auth_mode="none",
+        )
+
+
+def open_view(page: Any, view: str, snap: dict, team_filter: str | None = None) -> None:
+    """Show the agent view ("agent") or the wall ("wall") for `snap` in the Playwright page
+    and wait until the modules have started (the time-in-state texts are filled)."""
+    html = render(f"{view}.html", snap, team_filter)
+    headers = {"Content-Security-Policy": CSP}
+
+    def handle(route: Any) -> None:
+        path = route.request.url.removeprefix(ORIGIN).split("?")[0]
+        if path == "/static/vendor/socket.io.min.js":
+            route.fulfill(body=FAKE_IO, content_type="text/javascript", headers=headers)
+            return
+        file = STATIC / path.removeprefix("/static/")
+        if path.startswith("/static/") and file.is_file() and STATIC in file.resolve().parents:
+            kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            route.fulfill(body=file.read_bytes(), content_type=kind, headers=headers)
+        elif path == "/":
+            route.fulfill(body=html, content_type="text/html", headers=headers)
+        else:
+            route.fulfill(status=404, body="not here", headers=headers)
+
+    page.route(f"{ORIGIN}/**", handle)
+    page.goto(f"{ORIGIN}/")
+    page.wait_for_function("document.querySelector('.since[data-since]')?.textContent !== ''")
