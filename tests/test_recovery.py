@@ -4,7 +4,8 @@ of the vendor answering again, at default backoff settings.
 
 The real dashboard process against each vendor's simulator over real HTTP. The poll (for
 Cisco: resync) interval is 1 s so the test is short; the target scales with it (1 s + 5 s).
-benchmarks/recovery.py measures the same at the default intervals (docs/reliability.md).
+benchmarks/recovery.py measures the same at 5 s and at each provider's default interval,
+for every fault kind (docs/reliability.md).
 """
 
 from __future__ import annotations
