@@ -129,10 +129,14 @@ class ProviderRunner:
                 log.debug("%s: %d observation(s) for unknown people ignored", name, ignored)
             self.on_poll(name, True, (now - started).total_seconds())
             return self.provider.next_poll_seconds
-        self.on_poll(name, False, (self.clock() - started).total_seconds())
+        took = (self.clock() - started).total_seconds()
+        self.on_poll(name, False, took)
         cap = AUTH_MAX_BACKOFF_S if self._auth_failed else self.provider.max_backoff_seconds
         delay = backoff_delay(self.provider.retry_seconds, self.failures, self.rng, cap)
-        return max(delay, self._retry_after)  # the vendor's Retry-After always wins
+        # Attempts start at most `delay` apart: a call that hung until its timeout has used
+        # part of the wait already (else a timing-out vendor is retried timeout + cap apart).
+        # The vendor's Retry-After always wins, counted from its answer.
+        return max(delay - took, self._retry_after, 0.0)
 
     def _failed(self, exc: ProviderError, *, logged: bool = False) -> None:
         self.failures += 1

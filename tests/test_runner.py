@@ -267,6 +267,17 @@ def test_transient_failures_retry_at_most_the_cap_apart_and_reset_after_success(
     assert runner.failures == 0
 
 
+def test_a_call_that_hung_until_its_timeout_has_used_its_wait_already() -> None:
+    def hangs(now: datetime) -> list[Observation]:
+        clock.advance(8)  # the vendor took 8 s to time out
+        raise UpdateFailed("timed out after 8 s")
+
+    runner, _, clock, _ = make([hangs, hangs, online], rng=MidRandom())
+    # Attempts start at most the cap apart (10 s): 8 s of each wait went into the call.
+    assert [runner.poll_once(), runner.poll_once()] == [0.0, 2.0]
+    assert runner.poll_once() == POLL_S
+
+
 def test_runner_delays_stay_in_jitter_window_under_the_cap() -> None:
     runner, *_ = make([UpdateFailed("down")], rng=random.Random(5))
     for failures in range(1, 12):
