@@ -1,6 +1,7 @@
 """The audit log: who did what to what, with which parameters, how it ended, when and from
-where. The app only ever inserts (and deletes rows past the retention period); secrets in
-parameters are redacted before they are stored."""
+where. The app only ever inserts (and deletes rows past the retention period), except that
+an action recorded before it is sent (the ScreenMeet outbox) writes a "pending" row and
+later sets its result once; secrets in parameters are redacted before they are stored."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ audit_log = sa.Table(
 SECRET_KEY = re.compile(r"pass|secret|token|authori[sz]ation|cookie|api[_-]?key|pin", re.I)
 MAX_PARAMS_CHARS = 4000
 MAX_PAGE = 200
+ID_MAX = 2**31 - 1  # `id` is an INTEGER: 32 bits on PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,42 @@ def redact(value: Any) -> Any:
     return value
 
 
+def entry_row(
+    *,
+    at: datetime,
+    actor: str,
+    role: str,
+    action: str,
+    target: str,
+    params: Any,
+    result: str,
+    status: int,
+    client_addr: str | None,
+) -> dict[str, Any]:
+    """The `audit_log` row for one entry, redacted and cut to the columns' sizes; callers
+    that must write it in their own transaction (the ScreenMeet outbox) insert it there."""
+    text = json.dumps(redact(params), default=str, sort_keys=True)
+    if len(text) > MAX_PARAMS_CHARS:
+        text = json.dumps({"truncated": text[:MAX_PARAMS_CHARS]})
+    return {
+        "at": at,
+        "actor": _storable(actor)[:128],
+        "role": role[:16],
+        "action": _storable(action)[:64],
+        "target": _storable(target)[:256],
+        "params": text,
+        "result": result[:32],
+        "status": status,
+        "client_addr": (client_addr or "")[:64],
+    }
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL refuses NUL in text (SQLite keeps it): shown escaped, the row is still
+    written for a request that carried one (such requests are refused, and recorded)."""
+    return text.replace("\x00", "\\x00")
+
+
 class AuditLog:
     def __init__(self, engine: sa.Engine, clock: Callable[[], datetime]) -> None:
         self.engine = engine
@@ -98,20 +136,17 @@ class AuditLog:
         status: int,
         client_addr: str | None,
     ) -> None:
-        text = json.dumps(redact(params), default=str, sort_keys=True)
-        if len(text) > MAX_PARAMS_CHARS:
-            text = json.dumps({"truncated": text[:MAX_PARAMS_CHARS]})
-        row = {
-            "at": self.clock(),
-            "actor": actor[:128],
-            "role": role[:16],
-            "action": action[:64],
-            "target": target[:256],
-            "params": text,
-            "result": result[:32],
-            "status": status,
-            "client_addr": (client_addr or "")[:64],
-        }
+        row = entry_row(
+            at=self.clock(),
+            actor=actor,
+            role=role,
+            action=action,
+            target=target,
+            params=params,
+            result=result,
+            status=status,
+            client_addr=client_addr,
+        )
         try:
             with self.engine.begin() as conn:
                 conn.execute(audit_log.insert().values(**row))
@@ -131,7 +166,9 @@ class AuditLog:
         """Newest first; pass the last id seen as `before_id` for the next page."""
         query = audit_log.select().order_by(audit_log.c.id.desc()).limit(min(limit, MAX_PAGE))
         if before_id is not None:
-            query = query.where(audit_log.c.id < before_id)
+            # A bound beyond the column's range is a database error (a 500) and means "from
+            # the newest" anyway (and below 0, "none").
+            query = query.where(audit_log.c.id < min(max(before_id, 0), ID_MAX))
         if actor:
             query = query.where(audit_log.c.actor == actor)
         if action:

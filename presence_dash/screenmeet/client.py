@@ -7,6 +7,10 @@ Scripted REST API on the customer's instance that exposes the four methods one t
 (docs/providers/screenmeet.md ships it): `POST <base_url>/<method>` with the method's
 parameters by name, basic auth, answers in ServiceNow's `{"result": ...}` wrapper.
 
+Creates carry our `external_id` (the outbox intent's id): the bridge keeps it with the session,
+answers a second create with the same id with the first session, and `findSession` looks a
+session up by it, which is how a restart learns whether a create it had sent got through.
+
 `hostAuthToken` and `urls.host` are the agent's secrets: they are never logged and never put
 into an error message.
 """
@@ -20,7 +24,7 @@ from typing import Any
 
 import requests
 
-from .rules import SessionRequest
+from .rules import UNSTORABLE, SessionRequest
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +58,19 @@ class VendorSession:
     updated_at: datetime | None
     expires_at: datetime | None
     settings: dict[str, bool] = field(hash=False)
+    external_id: str | None = None
 
 
 def _wire_time(moment: datetime) -> str:
     """The vendor's example format: `2021-08-10T15:30:00.000Z`."""
     moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _text(value: Any) -> str:
+    """Vendor text as our database can store it (no NUL, no unpaired surrogate): a session
+    we could not save would be an orphan at the vendor."""
+    return UNSTORABLE.sub("", str(value))
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -87,14 +98,23 @@ class ScreenMeetClient:
         self.http.auth = (username, password)
         self.http.headers.setdefault("Accept", "application/json")
 
-    def create_session(self, req: SessionRequest) -> VendorSession:
-        return self._session(self._call("createSession", self._params(req)))
+    def create_session(self, req: SessionRequest, external_id: str) -> VendorSession:
+        return self._session(self._call("createSession", self._params(req, external_id)))
 
-    def schedule_session(self, req: SessionRequest) -> VendorSession:
+    def schedule_session(self, req: SessionRequest, external_id: str) -> VendorSession:
         if req.start_time is None:
             raise ValueError("schedule_session needs a start_time")
-        params = {"startTime": _wire_time(req.start_time), **self._params(req)}
+        params = {"startTime": _wire_time(req.start_time), **self._params(req, external_id)}
         return self._session(self._call("scheduleSession", params))
+
+    def find_session(self, external_id: str) -> VendorSession | None:
+        """The session created with `external_id`, or None when the vendor has none."""
+        try:
+            return self._session(self._call("findSession", {"external_id": external_id}))
+        except ScreenMeetError as exc:
+            if exc.code == "vendor_not_found":
+                return None
+            raise
 
     def reschedule_session(self, session_id: str, start_time: datetime) -> VendorSession:
         params = {"ScreenMeetSessionId": session_id, "startTime": _wire_time(start_time)}
@@ -106,8 +126,9 @@ class ScreenMeetClient:
             raise ScreenMeetError(502, "vendor_bad_answer", "ScreenMeet did not confirm the close")
 
     @staticmethod
-    def _params(req: SessionRequest) -> dict[str, Any]:
+    def _params(req: SessionRequest, external_id: str) -> dict[str, Any]:
         return {
+            "external_id": external_id,
             "type": req.type.value,
             "parent_object_table": req.parent_object_table,
             "parent_object_sys_id": req.parent_object_sys_id,
@@ -173,20 +194,21 @@ class ScreenMeetClient:
             pin = int(result.get("pin") or 0)
             settings = result.get("settings") or {}
             return VendorSession(
-                id=str(result["id"]),
-                type=str(result["type"]),
-                label=str(result.get("label") or ""),
-                status=str(result["status"]),
+                id=_text(result["id"]),
+                type=_text(result["type"]),
+                label=_text(result.get("label") or ""),
+                status=_text(result["status"]),
                 scheduled=bool(result.get("scheduled")),
                 start_time=_parse_time(result.get("startTime")),
                 pin=pin,
-                user_url=str(urls["user"]),
-                host_url=str(urls["host"]),
-                host_auth_token=str(result.get("hostAuthToken") or ""),
+                user_url=_text(urls["user"]),
+                host_url=_text(urls["host"]),
+                host_auth_token=_text(result.get("hostAuthToken") or ""),
                 created_at=_parse_time(result.get("createdAt")),
                 updated_at=_parse_time(result.get("updatedAt")),
                 expires_at=_parse_time(result.get("expiresAt")),
-                settings={str(k): bool(v) for k, v in dict(settings).items()},
+                settings={_text(k): bool(v) for k, v in dict(settings).items()},
+                external_id=_text(result["external_id"]) if result.get("external_id") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             # Name the missing field only: the object holds the agent's secrets.

@@ -50,6 +50,11 @@ SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|\+00:00)$")
 MAX_LABEL = 200
 MAX_DISPLAY_NAME = 200
+MAX_PERSON_ID = 64  # screenmeet_sessions.person_id
+# What a database refuses to store: PostgreSQL rejects NUL in text, and a lone surrogate (JSON
+# allows "\ud800") cannot be encoded as UTF-8. Refused before anything is recorded or sent, so
+# the vendor never gets a request whose result we could not save.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class InvalidRequest(ValueError):
@@ -59,6 +64,19 @@ class InvalidRequest(ValueError):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class UnknownSession(InvalidRequest):
+    def __init__(self, session_id: str) -> None:
+        super().__init__("unknown_session", f"no ScreenMeet session {session_id[:64]!r}")
+
+
+# error code -> HTTP status; every other InvalidRequest is a 400.
+CODE_STATUS = {"unknown_session": 404, "not_scheduled": 409, "already_closed": 409}
+
+
+def status_for(exc: InvalidRequest) -> int:
+    return CODE_STATUS.get(exc.code, 400)
 
 
 def prefs_for(session_type: SessionType) -> list[str]:
@@ -139,6 +157,8 @@ def _text(body: Mapping[str, Any], key: str, limit: int, required: bool) -> str:
     if not isinstance(value, str):
         raise InvalidRequest("bad_request", f"{key} must be a string")
     value = value.strip()
+    if UNSTORABLE.search(value):
+        raise InvalidRequest("bad_request", f"{key} contains a NUL or an unpaired surrogate")
     if required and not value:
         raise InvalidRequest("bad_request", f"{key} is required")
     if len(value) > limit:
@@ -161,9 +181,7 @@ def parse_session_request(body: Any, now: datetime) -> SessionRequest:
     label = _text(body, "label", MAX_LABEL, required=False)
     if not label:
         label = f"Remote {session_type.value} session for {display}"[:MAX_LABEL]
-    person_id = body.get("person_id")
-    if person_id is not None and not isinstance(person_id, str):
-        raise InvalidRequest("bad_request", "person_id must be a string")
+    person_id = _text(body, "person_id", MAX_PERSON_ID, required=False)
     prefs, notes = normalize_prefs(session_type, body.get("prefs"))
     start = body.get("start_time")
     start_time = None if start in (None, "") else parse_start_time(start, now)
@@ -177,6 +195,37 @@ def parse_session_request(body: Any, now: datetime) -> SessionRequest:
         start_time=start_time,
         person_id=person_id or None,
         notes=notes,
+    )
+
+
+def request_json(req: SessionRequest) -> dict[str, Any]:
+    """A validated request as the outbox stores it (JSON), so a restart can send it again."""
+    return {
+        "type": req.type.value,
+        "parent_object_table": req.parent_object_table,
+        "parent_object_sys_id": req.parent_object_sys_id,
+        "parent_object_display_name": req.parent_object_display_name,
+        "label": req.label,
+        "prefs": dict(req.prefs),
+        "start_time": req.start_time.isoformat() if req.start_time else None,
+        "person_id": req.person_id,
+        "notes": list(req.notes),
+    }
+
+
+def request_from_json(data: Mapping[str, Any]) -> SessionRequest:
+    """The inverse of `request_json`; no validation: it was validated before it was stored."""
+    start = data.get("start_time")
+    return SessionRequest(
+        type=SessionType(data["type"]),
+        parent_object_table=data["parent_object_table"],
+        parent_object_sys_id=data["parent_object_sys_id"],
+        parent_object_display_name=data["parent_object_display_name"],
+        label=data["label"],
+        prefs={str(k): bool(v) for k, v in data["prefs"].items()},
+        start_time=datetime.fromisoformat(start) if start else None,
+        person_id=data.get("person_id"),
+        notes=tuple(data.get("notes") or ()),
     )
 
 

@@ -1,35 +1,70 @@
-"""ScreenMeet actions: validate, call the vendor, store the result, tell every browser.
+"""ScreenMeet actions: validate, record the intent, send it, store the result, tell every
+browser; and, after a crash, finish what was recorded but not finished.
 
-The order matters for a restart: the vendor call comes first and the session is stored as
-soon as the vendor answers, so a stored session always exists at the vendor. Status changes
-the vendor makes on its own (scheduled -> new ten minutes before start) are applied by a
-background loop, which also announces them.
+The order is what keeps a crash from losing or duplicating a session: a request is checked
+first (nothing the database would refuse reaches the vendor), then recorded in the outbox
+with its audit row and idempotency key in one committed transaction, and only then sent
+(delivery.py). The reconcile pass, at start and every few seconds, takes the pending intents
+nobody is sending and settles them with the vendor. Status changes the vendor makes on its
+own (scheduled -> new ten minutes before start) are applied by the same background loop.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from ..providers.base import Clock
-from .client import ScreenMeetClient, ScreenMeetError, VendorSession
+from .client import ScreenMeetClient, ScreenMeetError
+from .delivery import Delivery, Reply, error_body
+from .outbox import AuditDraft, Intent, IntentAction, IntentState, KeyTaken, Outbox, Outcome
 from .rules import (
-    SessionRequest,
+    InvalidRequest,
     SessionStatus,
+    UnknownSession,
     check_close,
     check_reschedule,
     effective_status,
     parse_session_request,
     parse_start_time,
+    request_json,
+    status_for,
 )
-from .store import SessionStore, StoredSession
+from .store import ABANDONED_AFTER, KEYS_KEPT_FOR, ClaimState, SessionStore, StoredSession
 from .wire import session_json
 
 log = logging.getLogger(__name__)
 
 Emit = Callable[[str, dict[str, Any]], None]
+
+# How long a repeat waits for its twin's vendor call; past it the repeat answers 409.
+WAIT_FOR_TWIN_S = 30.0
+# A sender holds an intent for its vendor call (bounded by the client's timeout) plus this;
+# after that the reconcile pass or a retry may take it over.
+LEASE_MARGIN = timedelta(seconds=5)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked action, ready to be recorded: what to send and to which session."""
+
+    action: IntentAction
+    request: dict[str, Any] = field(hash=False)
+    session_id: str | None = None
+
+
+class _Wait:
+    """A twin with the same key is still at the vendor."""
+
+
+class _Again:
+    """The key changed state while we looked: look again."""
 
 
 class ScreenMeetService:
@@ -46,23 +81,29 @@ class ScreenMeetService:
     ) -> None:
         self.client = client
         self.store = store
+        self.outbox = Outbox(store.engine)
         self.clock = clock
         self.emit = emit
         self._spawn = spawn
-        self._sleep = sleep
+        self._sleep = sleep or time.sleep
+        self._loop = spawn is not None and sleep is not None
         self.interval_s = interval_s
+        self.lease = timedelta(seconds=client.timeout if client else 10) + LEASE_MARGIN
+        self.delivery = (
+            Delivery(client, self.outbox, store, clock, self._announce) if client else None
+        )
+        self.started_at: datetime | None = None
         self._stopped = False
 
     @property
     def enabled(self) -> bool:
         return self.client is not None
 
-    def _client(self) -> ScreenMeetClient:
+    def _require_client(self) -> None:
         if self.client is None:
             raise ScreenMeetError(
                 503, "screenmeet_disabled", "ScreenMeet is not configured ([providers.screenmeet])"
             )
-        return self.client
 
     def list(self, include_closed: bool = True) -> list[StoredSession]:
         return self.store.list(include_closed=include_closed)
@@ -70,71 +111,182 @@ class ScreenMeetService:
     def get(self, session_id: str) -> StoredSession | None:
         return self.store.get(session_id)
 
-    def open(self, body: Any, actor: str) -> StoredSession:
-        """Create now, or schedule when the body has a start_time. Raises InvalidRequest or
-        ScreenMeetError."""
-        client = self._client()
-        now = self.clock()
-        req = parse_session_request(body, now)
-        if req.start_time is None:
-            vendor = client.create_session(req)
-        else:
-            vendor = client.schedule_session(req)
-        session = _stored(vendor, req, actor, now)
-        self.store.save(session)
-        log.info(
-            "screenmeet: %s %s session %s for %s:%s by %s",
-            "scheduled" if req.start_time else "created",
-            session.type,
-            session.id,
-            session.parent_object_table,
-            session.parent_object_display_name,
-            actor,
-        )
-        self._announce("scheduled" if req.start_time else "created", session)
-        return session
+    # -- plans: what a request asks for, checked; raise InvalidRequest or ScreenMeetError ---
 
-    def reschedule(self, session: StoredSession, body: Any, actor: str) -> StoredSession:
-        client = self._client()
+    def plan_open(self, body: Any) -> Plan:
+        """Create now, or schedule when the body has a start_time."""
+        self._require_client()
+        req = parse_session_request(body, self.clock())
+        action = IntentAction.CREATE if req.start_time is None else IntentAction.SCHEDULE
+        return Plan(action, request_json(req))
+
+    def plan_reschedule(self, session_id: str, body: Any) -> Plan:
+        self._require_client()
+        session = self._session(session_id)
         now = self.clock()
         value = body.get("start_time") if isinstance(body, dict) else None
         start = parse_start_time(value, now)
         check_reschedule(effective_status(session.status, session.start_time, now))
-        vendor = client.reschedule_session(session.id, start)
-        updated = session.but(
-            status=vendor.status,
-            start_time=vendor.start_time or start,
-            pin=vendor.pin,
-            user_url=vendor.user_url,
-            host_url=vendor.host_url or session.host_url,
-            expires_at=vendor.expires_at,
-            updated_at=now,
-        )
-        self.store.save(updated)
-        log.info("screenmeet: session %s rescheduled by %s", session.id, actor)
-        self._announce("rescheduled", updated)
-        return updated
+        return Plan(IntentAction.RESCHEDULE, {"start_time": start.isoformat()}, session.id)
 
-    def close(self, session: StoredSession, actor: str) -> StoredSession:
-        client = self._client()
+    def plan_close(self, session_id: str) -> Plan:
+        self._require_client()
+        session = self._session(session_id)
         check_close(session.status)
+        return Plan(IntentAction.CLOSE, {}, session.id)
+
+    def _session(self, session_id: str) -> StoredSession:
+        session = self.store.get(session_id)
+        if session is None:
+            raise UnknownSession(session_id)
+        return session
+
+    # -- acting --------------------------------------------------------------------------
+
+    def submit(
+        self,
+        plan: Callable[[], Plan],
+        *,
+        actor: str,
+        key: str | None = None,
+        print_: str = "",
+        audit: AuditDraft | None = None,
+        wait_s: float = WAIT_FOR_TWIN_S,
+    ) -> Reply:
+        """Check, record, send and answer one request. With an idempotency key, a repeat
+        replays the stored answer, waits for a twin still at the vendor, or finishes the
+        earlier request's own intent (same external id) when nobody is sending it."""
+        deadline = time.monotonic() + wait_s
         try:
-            client.close_session(session.id)
-        except ScreenMeetError as exc:
-            # Closed at the vendor already (elsewhere, or our earlier answer was lost), or
-            # unknown to it (expired and purged; the demo's simulator restarted): nobody can
-            # join it, so record it closed instead of leaving a zombie in the list.
-            if exc.code not in ("vendor_conflict", "vendor_not_found"):
-                raise
-            log.warning("screenmeet: closing %s: %s; recorded as closed", session.id, exc.message)
+            while True:
+                if key is not None:
+                    known = self._by_key(key, print_)
+                    if isinstance(known, Reply):
+                        return known
+                    if known is _Wait:
+                        if time.monotonic() >= deadline:
+                            return _in_progress()
+                        self._sleep(0.05)
+                        continue
+                    if known is _Again:
+                        continue
+                reply = self._record_and_send(plan, actor, key, print_, audit)
+                if reply is not None:
+                    return reply
+        except sa.exc.SQLAlchemyError:
+            log.exception("screenmeet: database error; nothing was sent")
+            return _database_down()
+
+    def _record_and_send(
+        self,
+        plan: Callable[[], Plan],
+        actor: str,
+        key: str | None,
+        print_: str,
+        audit: AuditDraft | None,
+    ) -> Reply | None:
+        """None when a twin took the key meanwhile (follow it)."""
         now = self.clock()
-        closed = session.but(
-            status=SessionStatus.CLOSED.value, closed_by=actor, closed_at=now, updated_at=now
+        try:
+            checked = plan()
+        except InvalidRequest as exc:
+            reply = Reply(status_for(exc), error_body(exc.code, exc.message))
+            if key is not None and not self.store.answer(
+                key, print_, reply.status, reply.body, now
+            ):
+                return None
+            return reply
+        except ScreenMeetError as exc:
+            return Reply(exc.status, error_body(exc.code, exc.message))
+        assert self.delivery is not None  # plans check that ScreenMeet is configured
+        intent = Intent.new(
+            checked.action,
+            checked.request,
+            checked.session_id,
+            actor,
+            now,
+            key=key,
+            client_addr=audit.client_addr if audit else None,
         )
-        self.store.save(closed)
-        log.info("screenmeet: session %s closed by %s", session.id, actor)
-        self._announce("closed", closed)
-        return closed
+        try:
+            intent = self.outbox.record(intent, now, audit, print_)
+        except KeyTaken:
+            return None
+        except sa.exc.SQLAlchemyError:
+            log.exception("screenmeet: could not record the %s; not sent", checked.action.value)
+            return _database_down()
+        return replace(self.delivery.send(intent), audited=audit is not None)
+
+    def _by_key(self, key: str, print_: str) -> Reply | type[_Wait] | type[_Again] | None:
+        """What a request with this key does: a Reply, wait, look again, or None: go on."""
+        claim = self.store.lookup(key, print_)
+        if claim.state is ClaimState.ABSENT:
+            return None
+        if claim.state is ClaimState.DONE:
+            return Reply(claim.status_code or 200, claim.body, replayed=True)
+        if claim.state is ClaimState.MISMATCH:
+            return Reply(
+                422,
+                error_body(
+                    "idempotency_key_reused",
+                    "this Idempotency-Key was already used for a different request",
+                ),
+            )
+        now = self.clock()
+        intent = self.outbox.by_key(key)
+        if intent is None:  # a key from before the outbox: given up after a while
+            if claim.claimed_at is not None and claim.claimed_at < now - ABANDONED_AFTER:
+                self.store.release(key)
+                return _Again
+            return _Wait
+        if intent.state is not IntentState.PENDING:
+            return _Again  # finished between our two reads; the key says how
+        taken = self.outbox.take(intent.id, now, self.lease)
+        if taken is None or self.delivery is None:
+            return _Wait
+        # The earlier request died or met an unknown outcome: finish its intent, whose id the
+        # vendor deduplicates, instead of starting a second session.
+        return self.delivery.send(taken, recovering=True)
+
+    # -- recovery and the vendor's own status changes ------------------------------------
+
+    def reconcile(self, *, at_start: bool = False) -> int:
+        """Settle the pending intents nobody is sending: at start every one recorded before
+        this process began (their senders are gone), later those whose sender's lease ran
+        out. Returns how many were sent or looked up."""
+        if self.delivery is None:
+            return 0
+        now = self.clock()
+        before = self.started_at if at_start else None
+        count = 0
+        for intent in self.outbox.unfinished():
+            taken = self.outbox.take(intent.id, now, self.lease, created_before=before)
+            if taken is None:
+                continue
+            count += 1
+            if now - (taken.created_at or now) > KEYS_KEPT_FOR:
+                self._give_up(taken, now)
+                continue
+            reply = self.delivery.send(taken, recovering=True)
+            log.info(
+                "screenmeet: reconciled %s intent %s: %s",
+                taken.action.value,
+                taken.id,
+                reply.status,
+            )
+        return count
+
+    def _give_up(self, intent: Intent, now: datetime) -> None:
+        log.warning(
+            "screenmeet: giving up %s intent %s: %s", intent.action, intent.id, intent.last_error
+        )
+        outcome = Outcome(
+            IntentState.FAILED,
+            504,
+            error_body("vendor_timeout", "ScreenMeet could not be asked about this in 24 hours"),
+            "unknown, given up",
+        )
+        self.outbox.finish(intent, outcome, now)
 
     def promote_due(self) -> int:
         """Record the vendor's scheduled -> new move for sessions whose time has come."""
@@ -151,18 +303,25 @@ class ScreenMeetService:
         return count
 
     def start(self) -> None:
-        """Create the tables and start the status loop (Runtime.start calls this)."""
+        """Create the tables and start the loop (Runtime.start calls this); its first pass
+        reconciles what an earlier run of this process left pending."""
         self.store.create_schema()
-        if self._spawn is not None and self._sleep is not None:
+        self.started_at = self.clock()
+        if self._loop and self._spawn is not None:
             self._spawn(self.run_forever, self._sleep)
 
     def run_forever(self, sleep: Callable[[float], None]) -> None:
+        at_start = True
         while not self._stopped:
             try:
+                self.reconcile(at_start=at_start)
+                at_start = False
                 self.promote_due()
-                self.store.purge_keys(self.clock())
+                now = self.clock()
+                self.store.purge_keys(now)
+                self.outbox.purge(now)
             except Exception:
-                log.exception("screenmeet: status loop failed; retrying")
+                log.exception("screenmeet: background loop failed; retrying")
             sleep(self.interval_s)
 
     def stop(self) -> None:
@@ -173,26 +332,17 @@ class ScreenMeetService:
         self.emit("screenmeet", {"action": action, "session": body})
 
 
-def _stored(vendor: VendorSession, req: SessionRequest, actor: str, now: datetime) -> StoredSession:
-    return StoredSession(
-        id=vendor.id,
-        type=vendor.type,
-        label=vendor.label or req.label,
-        status=vendor.status,
-        scheduled=vendor.scheduled,
-        start_time=vendor.start_time or req.start_time,
-        pin=vendor.pin,
-        user_url=vendor.user_url,
-        host_url=vendor.host_url,
-        host_auth_token=vendor.host_auth_token,
-        expires_at=vendor.expires_at,
-        settings=vendor.settings,
-        parent_object_table=req.parent_object_table,
-        parent_object_sys_id=req.parent_object_sys_id,
-        parent_object_display_name=req.parent_object_display_name,
-        person_id=req.person_id,
-        notes=req.notes,
-        created_by=actor,
-        created_at=now,
-        updated_at=now,
+def _database_down() -> Reply:
+    return Reply(
+        503,
+        error_body(
+            "database_unavailable",
+            "the dashboard's database is unavailable; nothing was sent to ScreenMeet",
+        ),
+    )
+
+
+def _in_progress() -> Reply:
+    return Reply(
+        409, error_body("request_in_progress", "the same request is still being processed")
     )

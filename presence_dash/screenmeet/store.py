@@ -2,8 +2,9 @@
 
 Sessions are stored with who created and closed them, so the list survives a restart. Each
 mutating API request may carry an idempotency key; the first request with a key claims it
-(a primary-key insert, so two racing requests cannot both win) and stores its answer, which
-later requests with the same key get back instead of a second session.
+(a primary-key insert, in the transaction that records its outbox intent, so two racing
+requests cannot both win) and stores its answer, which later requests with the same key get
+back instead of a second session.
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ requests_table = sa.Table(
     sa.Column("claimed_at", UtcDateTime, nullable=False),
 )
 
-# A claim whose request never finished (the process died mid-call) is taken over after this.
+# A pending key without an intent (from before the outbox) is given up after this.
 ABANDONED_AFTER = timedelta(minutes=2)
 KEYS_KEPT_FOR = timedelta(hours=24)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -95,9 +96,9 @@ class StoredSession:
 
 
 class ClaimState(StrEnum):
-    NEW = "new"  # this request owns the key: do the work, then complete() or release()
+    ABSENT = "absent"  # no request used this key yet
     DONE = "done"  # answered before: replay `status_code` / `body`
-    PENDING = "pending"  # another request with this key is still working
+    PENDING = "pending"  # recorded, not answered: its outbox intent says what happens next
     MISMATCH = "mismatch"  # the key was used for a different request
 
 
@@ -106,6 +107,7 @@ class Claim:
     state: ClaimState
     status_code: int | None = None
     body: Any = None
+    claimed_at: datetime | None = None
 
 
 def fingerprint(method: str, path: str, body: Any) -> str:
@@ -124,10 +126,8 @@ class SessionStore:
 
     def save(self, session: StoredSession) -> None:
         """Insert or replace one session."""
-        row = _row(session)
         with self.engine.begin() as conn:
-            conn.execute(sessions_table.delete().where(sessions_table.c.id == session.id))
-            conn.execute(sessions_table.insert(), row)
+            save_session(conn, session)
 
     def get(self, session_id: str) -> StoredSession | None:
         query = sa.select(sessions_table).where(sessions_table.c.id == session_id)
@@ -164,49 +164,41 @@ class SessionStore:
             return conn.execute(statement).rowcount == 1
 
     # -- idempotency keys ---------------------------------------------------------------
+    # A key's row is inserted in the same transaction as its outbox intent (outbox.py), so a
+    # pending key always has an intent that says whether the request reached the vendor.
 
-    def claim(self, key: str, print_: str, now: datetime) -> Claim:
-        row = {"key": key, "fingerprint": print_, "state": "pending", "claimed_at": now}
+    def lookup(self, key: str, print_: str) -> Claim:
+        query = sa.select(requests_table).where(requests_table.c.key == key)
+        with self.engine.connect() as conn:
+            found = conn.execute(query).first()
+        if found is None:
+            return Claim(ClaimState.ABSENT)
+        if found.fingerprint != print_:
+            return Claim(ClaimState.MISMATCH)
+        if found.state == "done":
+            return Claim(ClaimState.DONE, found.status_code, json.loads(found.body))
+        return Claim(ClaimState.PENDING, claimed_at=found.claimed_at)
+
+    def answer(self, key: str, print_: str, status_code: int, body: Any, now: datetime) -> bool:
+        """Keep the answer to a request refused before anything was recorded (a bad body), so
+        its repeat gets the same answer; False when another request took the key meanwhile."""
+        row = {
+            "key": key,
+            "fingerprint": print_,
+            "state": "done",
+            "status_code": status_code,
+            "body": json.dumps(body),
+            "claimed_at": now,
+        }
         try:
             with self.engine.begin() as conn:
                 conn.execute(requests_table.insert(), row)
-            return Claim(ClaimState.NEW)
+            return True
         except sa.exc.IntegrityError:
-            pass
-        with self.engine.begin() as conn:
-            found = conn.execute(
-                sa.select(requests_table).where(requests_table.c.key == key)
-            ).first()
-            if found is None:  # released meanwhile: try once more
-                conn.execute(requests_table.insert(), row)
-                return Claim(ClaimState.NEW)
-            if found.fingerprint != print_:
-                return Claim(ClaimState.MISMATCH)
-            if found.state == "done":
-                return Claim(ClaimState.DONE, found.status_code, json.loads(found.body))
-            if found.claimed_at < now - ABANDONED_AFTER:
-                taken = conn.execute(
-                    requests_table.update()
-                    .where(
-                        requests_table.c.key == key,
-                        requests_table.c.claimed_at == found.claimed_at,
-                    )
-                    .values(claimed_at=now)
-                ).rowcount
-                if taken == 1:
-                    return Claim(ClaimState.NEW)
-            return Claim(ClaimState.PENDING)
-
-    def complete(self, key: str, status_code: int, body: Any) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(
-                requests_table.update()
-                .where(requests_table.c.key == key)
-                .values(state="done", status_code=status_code, body=json.dumps(body))
-            )
+            return False
 
     def release(self, key: str) -> None:
-        """Forget a claim whose request failed, so a retry with the same key can try again."""
+        """Forget a pending key that has no intent (written before the outbox existed)."""
         with self.engine.begin() as conn:
             conn.execute(
                 requests_table.delete().where(
@@ -219,6 +211,26 @@ class SessionStore:
             return conn.execute(
                 requests_table.delete().where(requests_table.c.claimed_at < now - KEYS_KEPT_FOR)
             ).rowcount
+
+
+def insert_pending_key(conn: sa.Connection, key: str, print_: str, now: datetime) -> None:
+    """Claim `key` inside the caller's transaction; IntegrityError when it is taken."""
+    row = {"key": key, "fingerprint": print_, "state": "pending", "claimed_at": now}
+    conn.execute(requests_table.insert(), row)
+
+
+def complete_key(conn: sa.Connection, key: str, status_code: int, body: Any) -> None:
+    conn.execute(
+        requests_table.update()
+        .where(requests_table.c.key == key)
+        .values(state="done", status_code=status_code, body=json.dumps(body))
+    )
+
+
+def save_session(conn: sa.Connection, session: StoredSession) -> None:
+    """Insert or replace one session inside the caller's transaction."""
+    conn.execute(sessions_table.delete().where(sessions_table.c.id == session.id))
+    conn.execute(sessions_table.insert(), _row(session))
 
 
 def _row(s: StoredSession) -> dict[str, Any]:

@@ -3,6 +3,9 @@ exposes the `x_prois_sm.ScreenMeet` script include's methods one to one
 (docs/providers/screenmeet.md): `POST <base>/createSession`, `/scheduleSession`,
 `/rescheduleSession`, `/closeSession`, JSON bodies named like the methods' parameters, answers
 wrapped in ServiceNow's `{"result": ...}`, errors in its `{"error": {"message", "detail"}}`.
+Like the bridge, it keeps the caller's `external_id` with each session: a second create with
+a known one answers the first session instead of making another, and `POST <base>/findSession
+{"external_id"}` answers the session created with it (404 when there is none).
 
 Session objects are shaped like the vendor's example (id, pin, status, hostAuthToken, urls,
 settings, expiresAt, ...). A scheduled session has pin 0 and becomes `new` ten minutes before
@@ -61,6 +64,7 @@ class SimSession:
     settings: dict[str, bool]
     parent: dict[str, str]
     user_description: str
+    external_id: str | None = None
 
 
 @dataclass
@@ -71,6 +75,7 @@ class ScreenMeetSim:
     organization_id: int = 1336
     offset: timedelta = timedelta(0)
     sessions: dict[str, SimSession] = field(default_factory=dict)
+    by_external_id: dict[str, str] = field(default_factory=dict)  # external_id -> session id
     faults: deque[dict[str, Any]] = field(default_factory=deque)
     requests: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=1000))
     rng: random.Random = field(default_factory=random.Random)
@@ -138,6 +143,8 @@ def _session_json(sim: ScreenMeetSim, s: SimSession, root: str) -> dict[str, Any
     }
     if s.scheduled:
         body["startTime"] = _iso(s.start)
+    if s.external_id is not None:
+        body["external_id"] = s.external_id  # the bridge adds it to the vendor's object
     return body
 
 
@@ -181,17 +188,37 @@ def create_app(sim: ScreenMeetSim) -> Flask:
         body = guarded()
         if not isinstance(body, dict):
             return body
-        return _create(sim, body, None, root())
+        return _known(sim, body, root()) or _create(sim, body, None, root())
 
     @app.post(f"{base}/scheduleSession")
     def schedule_session() -> Any:
         body = guarded()
         if not isinstance(body, dict):
             return body
+        known = _known(sim, body, root())
+        if known is not None:
+            return known
         start, problem = _start_time(sim, body.get("startTime"))
         if problem:
             return _sn_error(400, "Invalid startTime", problem)
         return _create(sim, body, start, root())
+
+    @app.post(f"{base}/findSession")
+    def find_session() -> Any:
+        body = guarded()
+        if not isinstance(body, dict):
+            return body
+        external_id = body.get("external_id")
+        if not isinstance(external_id, str) or not external_id:
+            return _sn_error(400, "Missing parameter", "external_id is required")
+        with sim.lock:
+            session = sim.sessions.get(sim.by_external_id.get(external_id, ""))
+            if session is None:
+                return _sn_error(
+                    404, "No such session", f"no session with external_id {external_id[:40]!r}"
+                )
+            sim.advance(session)
+            return jsonify({"result": _session_json(sim, session, root())})
 
     @app.post(f"{base}/rescheduleSession")
     def reschedule_session() -> Any:
@@ -277,6 +304,20 @@ def create_app(sim: ScreenMeetSim) -> Flask:
     return app
 
 
+def _known(sim: ScreenMeetSim, body: dict[str, Any], root: str) -> Any:
+    """The session already created with this `external_id`, before any other check (a repeat
+    of a schedule whose start has passed still gets its session), or None."""
+    external_id = body.get("external_id")
+    if not isinstance(external_id, str) or not external_id:
+        return None
+    with sim.lock:
+        known = sim.sessions.get(sim.by_external_id.get(external_id, ""))
+        if known is None:
+            return None
+        sim.advance(known)
+        return jsonify({"result": _session_json(sim, known, root)})
+
+
 def _create(sim: ScreenMeetSim, body: dict[str, Any], start: datetime | None, root: str) -> Any:
     kind = body.get("type")
     if kind not in TYPES:
@@ -291,9 +332,16 @@ def _create(sim: ScreenMeetSim, body: dict[str, Any], start: datetime | None, ro
     ]
     if missing:
         return _sn_error(400, "Missing parameter", f"{missing[0]} is required")
+    external_id = body.get("external_id")
+    if external_id is not None and (not isinstance(external_id, str) or len(external_id) > 64):
+        return _sn_error(400, "Invalid external_id", "external_id must be a string of <= 64")
     # Options the type does not support are ignored, omitted ones are false (vendor table).
     settings = {key: bool(prefs.get(opt)) and kind in types for opt, (key, types) in PREFS.items()}
     with sim.lock:
+        known = sim.sessions.get(sim.by_external_id.get(external_id or "", ""))
+        if known is not None:  # its twin got in while we checked the parameters
+            sim.advance(known)
+            return jsonify({"result": _session_json(sim, known, root)})
         now = sim.now()
         session = SimSession(
             id=sim.new_id(),
@@ -312,8 +360,11 @@ def _create(sim: ScreenMeetSim, body: dict[str, Any], start: datetime | None, ro
                 "sys_id": str(body.get("parent_object_sys_id") or ""),
             },
             user_description=body["parent_object_display_name"],
+            external_id=external_id or None,
         )
         sim.sessions[session.id] = session
+        if external_id:
+            sim.by_external_id[external_id] = session.id
         sim.advance(session)
         return jsonify({"result": _session_json(sim, session, root)})
 

@@ -3,22 +3,23 @@
 Every mutating request may carry an `Idempotency-Key` header (the UI sends one per dialog
 submission): the first request with a key does the work, a repeat gets the stored answer
 (`Idempotent-Replayed: true`), a concurrent repeat waits for the first, and a key reused for
-a different request is refused. So a double click never starts two sessions.
+a different request is refused. So a double click never starts two sessions. The work itself
+goes through the service's outbox (screenmeet/service.py), which records each action and its
+audit row before ScreenMeet is called.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ..screenmeet.client import ScreenMeetError
-from ..screenmeet.rules import PREF_SUPPORT, InvalidRequest, SessionType
-from ..screenmeet.service import ScreenMeetService
-from ..screenmeet.store import ClaimState, StoredSession, fingerprint
+from ..screenmeet.outbox import AuditDraft
+from ..screenmeet.rules import PREF_SUPPORT, UNSTORABLE, InvalidRequest, SessionType
+from ..screenmeet.service import Plan, ScreenMeetService
+from ..screenmeet.store import fingerprint
 from ..screenmeet.wire import session_json
 from .errors import error_response
 
@@ -26,8 +27,6 @@ bp = Blueprint("screenmeet", __name__, url_prefix="/api/screenmeet")
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 128
-# How long a repeat waits for its twin's vendor call; past it the repeat answers 409.
-WAIT_FOR_TWIN_S = 30.0
 
 
 def service() -> ScreenMeetService:
@@ -87,109 +86,60 @@ def list_sessions() -> ResponseReturnValue:
 def create_session() -> ResponseReturnValue:
     body = request.get_json(silent=True)
 
-    def work() -> tuple[int, dict[str, Any]]:
-        svc = service()
-        person_id = body.get("person_id") if isinstance(body, dict) else None
+    def plan() -> Plan:
+        checked = service().plan_open(body)
+        person_id = checked.request.get("person_id")
         board = current_app.extensions["presence_dash"].board
         if person_id and board.person(person_id) is None:
             raise InvalidRequest("unknown_person", f"no person with id {person_id!r}")
-        session = svc.open(body, current_actor())
-        return 201, session_json(session, svc.clock(), with_host=True)
+        return checked
 
-    return _idempotent(body, work)
+    return _act(body, plan)
 
 
 @bp.patch("/sessions/<session_id>")
 def reschedule_session(session_id: str) -> ResponseReturnValue:
     body = request.get_json(silent=True)
-
-    def work() -> tuple[int, dict[str, Any]]:
-        svc = service()
-        updated = svc.reschedule(_session_or_404(svc, session_id), body, current_actor())
-        return 200, session_json(updated, svc.clock())
-
-    return _idempotent(body, work)
+    return _act(body, lambda: service().plan_reschedule(session_id, body))
 
 
 @bp.delete("/sessions/<session_id>")
 def close_session(session_id: str) -> ResponseReturnValue:
-    def work() -> tuple[int, dict[str, Any]]:
-        svc = service()
-        closed = svc.close(_session_or_404(svc, session_id), current_actor())
-        return 200, session_json(closed, svc.clock())
-
-    return _idempotent(None, work)
+    return _act(None, lambda: service().plan_close(session_id))
 
 
-class _NotFound(Exception):
-    pass
+def _audit_draft() -> AuditDraft:
+    """This request's audit row as the after-request hook would write it (auth/gate.py):
+    the outbox writes it with the intent, before the vendor is called."""
+    identity = getattr(g, "identity", None)
+    return AuditDraft(
+        actor=identity.name if identity else "unknown",
+        role=identity.role.label if identity else "-",
+        action=request.endpoint or request.path,
+        target=request.path,
+        params={"args": request.view_args or {}, "body": request.get_json(silent=True)},
+        client_addr=request.remote_addr,
+    )
 
 
-def _session_or_404(svc: ScreenMeetService, session_id: str) -> StoredSession:
-    session = svc.get(session_id)
-    if session is None:
-        raise _NotFound(session_id)
-    return session
-
-
-def _run(work: Callable[[], tuple[int, dict[str, Any]]]) -> tuple[int, dict[str, Any], bool]:
-    """(status, body, keep): errors become the CONTRACT's error body; only answers that a
-    retry would repeat are kept for replay (a vendor outage is worth retrying)."""
-    try:
-        status, body = work()
-        return status, body, True
-    except InvalidRequest as exc:
-        status = 409 if exc.code in ("not_scheduled", "already_closed") else 400
-        return status, _error(exc.code, exc.message), True
-    except _NotFound as exc:
-        return 404, _error("unknown_session", f"no ScreenMeet session {exc.args[0]!r}"), True
-    except ScreenMeetError as exc:
-        return exc.status, _error(exc.code, exc.message), exc.status < 500
-
-
-def _error(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
-
-
-def _idempotent(body: Any, work: Callable[[], tuple[int, dict[str, Any]]]) -> ResponseReturnValue:
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if not key:
-        status, answer, _ = _run(work)
-        return jsonify(answer), status
-    if len(key) > MAX_KEY_LENGTH:
+def _act(body: Any, plan: Callable[[], Plan]) -> ResponseReturnValue:
+    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip() or None
+    if key is not None and (len(key) > MAX_KEY_LENGTH or UNSTORABLE.search(key)):
         return error_response(
-            400, "bad_idempotency_key", f"{IDEMPOTENCY_HEADER} is longer than {MAX_KEY_LENGTH}"
+            400,
+            "bad_idempotency_key",
+            f"{IDEMPOTENCY_HEADER} must be at most {MAX_KEY_LENGTH} plain characters",
         )
-    svc = service()
-    print_ = fingerprint(request.method, request.path, body)
-    deadline = time.monotonic() + WAIT_FOR_TWIN_S
-    while True:
-        claim = svc.store.claim(key, print_, svc.clock())
-        if claim.state is ClaimState.NEW:
-            break
-        if claim.state is ClaimState.DONE:
-            response = jsonify(claim.body)
-            response.headers["Idempotent-Replayed"] = "true"
-            return response, claim.status_code or 200
-        if claim.state is ClaimState.MISMATCH:
-            return error_response(
-                422,
-                "idempotency_key_reused",
-                f"this {IDEMPOTENCY_HEADER} was already used for a different request",
-            )
-        if time.monotonic() >= deadline:
-            return error_response(
-                409, "request_in_progress", "the same request is still being processed"
-            )
-        # A double click: the twin is talking to the vendor; answer with its result.
-        current_app.extensions["presence_dash"].socketio.sleep(0.05)
-    try:
-        status, answer, keep = _run(work)
-    except BaseException:
-        svc.store.release(key)
-        raise
-    if keep:
-        svc.store.complete(key, status, answer)
-    else:
-        svc.store.release(key)
-    return jsonify(answer), status
+    reply = service().submit(
+        plan,
+        actor=current_actor(),
+        key=key,
+        print_=fingerprint(request.method, request.path, body) if key else "",
+        audit=_audit_draft(),
+    )
+    if reply.audited:
+        g.audited = True  # the outbox wrote this request's row; the gate's hook must not
+    response = jsonify(reply.body)
+    if reply.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response, reply.status

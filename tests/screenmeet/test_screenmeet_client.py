@@ -6,6 +6,7 @@ host token."""
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -43,10 +44,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _xid() -> str:
+    """A fresh external id, as the outbox gives each intent."""
+    return str(uuid.uuid4())
+
+
 def test_create_sends_the_vendors_parameters_and_reads_the_session(
     sim: ScreenMeetSimHandle, client: ScreenMeetClient
 ) -> None:
-    session = client.create_session(parse_session_request(BODY, _now()))
+    session = client.create_session(parse_session_request(BODY, _now()), _xid())
     assert session.type == "live" and session.status == "new" and not session.scheduled
     assert session.label == "Remote session for INC0000005"
     assert 100_000 <= session.pin <= 999_999
@@ -57,12 +63,28 @@ def test_create_sends_the_vendors_parameters_and_reads_the_session(
     assert sim.sessions()[session.id]["userDescription"] == "Incident INC0000005"
 
 
+def test_a_create_repeated_with_its_external_id_is_the_same_session_and_can_be_found(
+    sim: ScreenMeetSimHandle, client: ScreenMeetClient
+) -> None:
+    xid = _xid()
+    first = client.create_session(parse_session_request(BODY, _now()), xid)
+    again = client.create_session(parse_session_request(BODY, _now()), xid)
+    assert again.id == first.id and again.host_auth_token == first.host_auth_token
+    assert first.external_id == xid
+    found = client.find_session(xid)
+    assert found is not None and found.id == first.id and found.pin == first.pin
+    assert client.find_session(_xid()) is None
+    assert list(sim.sessions()) == [first.id]
+    sent = [r["path"].rsplit("/", 1)[1] for r in sim.request_log()]
+    assert sent == ["createSession", "createSession", "findSession", "findSession"]
+
+
 def test_schedule_reschedule_and_close_round_trip(
     sim: ScreenMeetSimHandle, client: ScreenMeetClient
 ) -> None:
     start = (_now() + timedelta(hours=2)).replace(microsecond=0)
     req = parse_session_request({**BODY, "start_time": start.isoformat()}, _now())
-    session = client.schedule_session(req)
+    session = client.schedule_session(req, _xid())
     assert (session.status, session.scheduled, session.pin, session.start_time) == (
         "scheduled",
         True,
@@ -89,13 +111,13 @@ def test_vendor_refusals_keep_the_vendors_words(
 ) -> None:
     with pytest.raises(ScreenMeetError) as err:
         if setup == "close_twice":
-            sid = client.create_session(parse_session_request(BODY, _now())).id
+            sid = client.create_session(parse_session_request(BODY, _now()), _xid()).id
             client.close_session(sid)
             client.close_session(sid)
         elif setup == "unknown":
             client.close_session("nope00")
         else:
-            sid = client.create_session(parse_session_request(BODY, _now())).id
+            sid = client.create_session(parse_session_request(BODY, _now()), _xid()).id
             client.reschedule_session(sid, _now() + timedelta(hours=3))
     assert (err.value.status, err.value.code) == (status, code)
     assert err.value.message.startswith("ScreenMeet: ")
@@ -106,7 +128,7 @@ def test_wrong_credentials_are_a_gateway_error_naming_the_cause(
 ) -> None:
     client = ScreenMeetClient(sim.base, SM_USERNAME, "wrong", timeout=2)
     with pytest.raises(ScreenMeetError) as err:
-        client.create_session(parse_session_request(BODY, _now()))
+        client.create_session(parse_session_request(BODY, _now()), _xid())
     assert (err.value.status, err.value.code) == (502, "vendor_auth_failed")
     assert "User Not Authenticated" in err.value.message
 
@@ -125,7 +147,7 @@ def test_outages_become_gateway_errors(
     sim.fault(fault, delay_s=1.5)
     client = ScreenMeetClient(sim.base, SM_USERNAME, SM_PASSWORD, timeout=0.5)
     with pytest.raises(ScreenMeetError) as err:
-        client.create_session(parse_session_request(BODY, _now()))
+        client.create_session(parse_session_request(BODY, _now()), _xid())
     assert (err.value.status, err.value.code) == (status, code)
 
 
@@ -143,7 +165,7 @@ def test_the_host_token_never_reaches_the_log(
     sim: ScreenMeetSimHandle, client: ScreenMeetClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    session = client.create_session(parse_session_request(BODY, _now()))
+    session = client.create_session(parse_session_request(BODY, _now()), _xid())
     client.close_session(session.id)
     with pytest.raises(ScreenMeetError):
         client.close_session(session.id)

@@ -35,7 +35,9 @@ def test_the_demo_points_screenmeet_at_a_running_simulator(in_tmp_cwd) -> None:
             "parent_object_table": "incident",
             "parent_object_display_name": "INC0000005",
         }
-        session = client.create_session(parse_session_request(body, datetime.now(UTC)))
+        session = client.create_session(
+            parse_session_request(body, datetime.now(UTC)), "demo-check"
+        )
         assert session.status == "new" and session.pin
         client.close_session(session.id)
     finally:
@@ -61,7 +63,9 @@ def test_simulate_screenmeet_serves_the_simulator_alone(tmp_path) -> None:
             "parent_object_table": "incident",
             "parent_object_display_name": "X",
         }
-        assert client.create_session(parse_session_request(body, datetime.now(UTC))).pin
+        assert client.create_session(
+            parse_session_request(body, datetime.now(UTC)), "cli-check"
+        ).pin
     finally:
         proc.terminate()
         proc.wait(timeout=5)

@@ -3,7 +3,6 @@ and the machine's PostgreSQL."""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -75,42 +74,23 @@ def test_scheduled_sessions_are_due_ten_minutes_before_start_and_promoted_once(
     assert store.due_to_open(T0) == []
 
 
-def test_an_idempotency_key_is_claimed_once_and_then_replays_the_answer(
+def test_a_key_is_absent_until_used_and_a_refused_answer_is_kept_once(
     store: SessionStore,
 ) -> None:
-    print_ = fingerprint("POST", "/api/screenmeet/sessions", {"type": "support"})
-    assert store.claim("k1", print_, T0).state is ClaimState.NEW
-    assert store.claim("k1", print_, T0).state is ClaimState.PENDING
-    store.complete("k1", 201, {"id": "HUiUti"})
-    replay = store.claim("k1", print_, T0)
-    assert (replay.state, replay.status_code, replay.body) == (
-        ClaimState.DONE,
-        201,
-        {"id": "HUiUti"},
-    )
+    print_ = fingerprint("POST", "/api/screenmeet/sessions", {"type": "screenshare"})
+    assert store.lookup("k1", print_).state is ClaimState.ABSENT
+    answer = {"error": {"code": "bad_type", "message": "..."}}
+    assert store.answer("k1", print_, 400, answer, T0) is True
+    assert store.answer("k1", print_, 400, answer, T0) is False  # the key is taken
+    replay = store.lookup("k1", print_)
+    assert (replay.state, replay.status_code, replay.body) == (ClaimState.DONE, 400, answer)
     other = fingerprint("POST", "/api/screenmeet/sessions", {"type": "live"})
-    assert store.claim("k1", other, T0).state is ClaimState.MISMATCH
-
-
-def test_racing_claims_of_one_key_have_exactly_one_winner(store: SessionStore) -> None:
-    with ThreadPoolExecutor(8) as pool:
-        states = list(pool.map(lambda _: store.claim("race", "p", T0).state, range(16)))
-    assert states.count(ClaimState.NEW) == 1
-    assert set(states) == {ClaimState.NEW, ClaimState.PENDING}
-
-
-def test_a_released_or_abandoned_claim_can_be_taken_again(store: SessionStore) -> None:
-    assert store.claim("k2", "p", T0).state is ClaimState.NEW
-    store.release("k2")
-    assert store.claim("k2", "p", T0).state is ClaimState.NEW
-    assert store.claim("k2", "p", T0 + timedelta(seconds=30)).state is ClaimState.PENDING
-    assert store.claim("k2", "p", T0 + timedelta(minutes=3)).state is ClaimState.NEW
+    assert store.lookup("k1", other).state is ClaimState.MISMATCH
 
 
 def test_old_keys_are_purged(store: SessionStore) -> None:
-    store.claim("old", "p", T0)
-    store.claim("new", "p", T0 + timedelta(hours=23))
-    store.complete("new", 201, {})
+    store.answer("old", "p", 400, {}, T0)
+    store.answer("new", "p", 400, {}, T0 + timedelta(hours=23))
     assert store.purge_keys(T0 + timedelta(hours=25)) == 1
-    assert store.claim("new", "p", T0 + timedelta(hours=25)).state is ClaimState.DONE
-    assert store.claim("old", "p", T0 + timedelta(hours=25)).state is ClaimState.NEW
+    assert store.lookup("new", "p").state is ClaimState.DONE
+    assert store.lookup("old", "p").state is ClaimState.ABSENT
