@@ -6,6 +6,7 @@ server process."""
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import uuid
@@ -17,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 import socketio
+import sqlalchemy as sa
 from helpers import DashServer, wait_for
 from screenmeet_helpers import (
     SM_PASSWORD,
@@ -25,6 +27,8 @@ from screenmeet_helpers import (
     in_minutes,
     screenmeet_section,
 )
+
+from presence_dash.db import engine_for
 
 PEOPLE = [{"id": "ada", "name": "Ada", "team": "Service Desk"}]
 API = "/api/screenmeet/sessions"
@@ -338,3 +342,47 @@ def test_with_sign_in_only_agents_act_and_the_session_records_who(
     )
     assert closed.status_code == 200, closed.text
     assert closed.json()["closed_by"] == "grace"
+
+
+def test_each_action_has_one_audit_row_from_its_intent_and_unstorable_text_is_refused(
+    sim: ScreenMeetSimHandle,
+    start_dash: Callable[..., DashServer],
+    database: dict[str, str],
+    database_url: str,
+) -> None:
+    """The outbox writes the audit row with the intent, before the vendor call, and the
+    gate's after-request hook adds none for that request; a replay and a refused body get
+    the hook's own row. A NUL (which PostgreSQL cannot store) never reaches the vendor."""
+    server = start_dash(**database)
+    key = str(uuid.uuid4())
+    created = _post(server, BODY, key)
+    assert created.status_code == 201, created.text
+    assert _post(server, BODY, key).headers.get("Idempotent-Replayed") == "true"
+    sid = created.json()["id"]
+    closed = requests.delete(
+        f"{server.url}{API}/{sid}", headers={"Idempotency-Key": str(uuid.uuid4())}, timeout=10
+    )
+    assert closed.status_code == 200, closed.text
+    refused = _post(server, {**BODY, "label": "bad\x00label"})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (400, "bad_request")
+    assert list(sim.sessions()) == [sid]  # the NUL never reached the vendor
+
+    engine = engine_for(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT action, result, status, params FROM audit_log "
+                    "WHERE action LIKE 'screenmeet.%' ORDER BY id"
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [(r.action, r.result, r.status) for r in rows] == [
+        ("screenmeet.create_session", "ok", 201),
+        ("screenmeet.create_session", "ok", 201),  # the replay
+        ("screenmeet.close_session", "ok", 200),
+        ("screenmeet.create_session", "failed", 400),
+    ]
+    assert ["intent" in json.loads(r.params) for r in rows] == [True, False, True, False]
+    assert sim.sessions()[sid]["external_id"] == json.loads(rows[0].params)["intent"]

@@ -3,6 +3,7 @@ validation, start times, and the scheduled -> new -> closed transitions."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,8 @@ from presence_dash.screenmeet.rules import (
     parse_session_request,
     parse_start_time,
     prefs_for,
+    request_from_json,
+    request_json,
 )
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -105,12 +108,25 @@ def test_a_missing_label_is_made_from_the_record() -> None:
         ({"label": "x" * 201}, "bad_request"),
         ({"label": 5}, "bad_request"),
         ({"start_time": "2026-11-25T13:00:00"}, "bad_start_time"),
+        # What PostgreSQL cannot store is refused before anything is recorded or sent.
+        ({"label": "a\x00b"}, "bad_request"),
+        ({"parent_object_display_name": "INC\x00"}, "bad_request"),
+        ({"label": "\udc80"}, "bad_request"),
+        ({"person_id": "ada\x00"}, "bad_request"),
+        ({"person_id": "p" * 65}, "bad_request"),
+        ({"person_id": 7}, "bad_request"),
     ],
 )
 def test_bad_requests_are_refused_with_a_code(change: dict[str, Any], code: str) -> None:
     with pytest.raises(InvalidRequest) as err:
         parse_session_request({**BODY, **change}, NOW)
     assert err.value.code == code
+
+
+def test_a_request_survives_the_outbox_round_trip() -> None:
+    body = {**BODY, "start_time": "2026-11-25T13:00:00.250Z", "prefs": {"record": True}}
+    req = parse_session_request(body, NOW)
+    assert request_from_json(json.loads(json.dumps(request_json(req)))) == req
 
 
 def test_a_body_that_is_not_an_object_is_refused() -> None:

@@ -163,6 +163,35 @@ def test_bad_parameters_are_400(sim: ScreenMeetSimHandle, change: dict[str, Any]
     assert sim.sessions() == {}
 
 
+@pytest.mark.parametrize("method", ["createSession", "scheduleSession"])
+def test_a_create_with_a_known_external_id_answers_the_first_session(
+    sim: ScreenMeetSimHandle, method: str
+) -> None:
+    params = {**PARAMS, "startTime": in_minutes(30), "external_id": "intent-1"}
+    first = _result(sim.call(method, params))
+    assert first["external_id"] == "intent-1"
+    # Even when the repeat would now be refused (its start time has passed): the bridge
+    # looks the external id up before anything else.
+    again = _result(sim.call(method, {**params, "startTime": "2020-01-01T00:00:00.000Z"}))
+    assert again == first
+    other = _result(sim.call(method, {**params, "external_id": "intent-2"}))
+    assert other["id"] != first["id"]
+    assert len(sim.sessions()) == 2
+
+
+def test_find_session_looks_a_session_up_by_its_external_id(sim: ScreenMeetSimHandle) -> None:
+    created = _result(sim.call("createSession", {**PARAMS, "external_id": "intent-3"}))
+    assert _result(sim.call("findSession", {"external_id": "intent-3"})) == created
+    _result(sim.call("closeSession", {"ScreenMeetSessionId": created["id"]}))
+    assert _result(sim.call("findSession", {"external_id": "intent-3"}))["status"] == "closed"
+    unknown = sim.call("findSession", {"external_id": "intent-4"})
+    assert unknown.status_code == 404
+    assert unknown.json()["error"]["message"] == "No such session"
+    assert sim.call("findSession", {}).status_code == 400
+    plain = _result(sim.call("createSession", PARAMS))  # no external id: none echoed
+    assert "external_id" not in plain
+
+
 def test_queued_faults_answer_the_next_calls(sim: ScreenMeetSimHandle) -> None:
     sim.fault("503")
     assert sim.call("createSession", PARAMS).status_code == 503
