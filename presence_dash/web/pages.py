@@ -4,24 +4,21 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
+from ..wall_plan import WallOptions, parse_options, wall_context
 from .runtime import runtime, sees_details
 
 bp = Blueprint("pages", __name__)
 
 
-def _render(template: str, title: str) -> str:
+def _render(template: str, title: str, wall: WallOptions | None = None) -> str:
     rt = runtime()
     snapshot = rt.hub.snapshot_payload(sees_details())
     teams = sorted({p["team"] for p in snapshot["people"]}, key=str.casefold)
     team = request.args.get("team") or None
-    return render_template(
-        template,
-        snapshot=snapshot,
-        teams=teams,
-        team_filter=team,
-        demo=rt.settings.demo,
-        title=title,
-    )
+    context = {"snapshot": snapshot, "teams": teams, "team_filter": team}
+    if wall is not None:
+        context.update(wall_context(snapshot, teams, wall))
+    return render_template(template, demo=rt.settings.demo, title=title, **context)
 
 
 @bp.get("/")
@@ -31,4 +28,7 @@ def agent_view() -> str:
 
 @bp.get("/wall")
 def wall_view() -> str:
-    return _render("wall.html", "Presence wall")
+    """`?team=A&team=B`, `?view=summary`, `?sort=state`, `?rotate=SECONDS`, `?sound=1`
+    (docs/api.md "Wall")."""
+    options = parse_options(request.args.getlist("team"), request.args)
+    return _render("wall.html", "Presence wall", options)

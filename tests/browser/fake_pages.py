@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, render_template
 
+from presence_dash.wall_plan import parse_options, wall_context
 from presence_dash.web.headers import CSP
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,27 +84,54 @@ def snapshot(people: list[dict[str, Any]], providers: dict[str, Any] | None = No
     }
 
 
-def render(page: str, snap: dict, team_filter: str | None = None) -> str:
-    """The HTML of templates/`page` for `snap`, its teams taken from the people."""
+def render(
+    page: str,
+    snap: dict,
+    team_filter: str | None = None,
+    query: dict[str, str | list[str]] | None = None,
+    alerts: dict | None = None,
+) -> str:
+    """The HTML of templates/`page` for `snap`, its teams taken from the people. The wall
+    takes its query string as `query` (`{"team": ["A", "B"], "sort": "state"}`) and the
+    alerts body (GET /api/alerts) embedded for the first paint as `alerts`."""
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
+    teams = sorted({p["team"] for p in snap["people"]}, key=str.casefold)
+    context: dict[str, Any] = {"snapshot": snap, "teams": teams, "team_filter": team_filter}
+    if page == "wall.html":
+        args = dict(query or {})
+        wanted = args.pop("team", [team_filter] if team_filter else [])
+        wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+        options = parse_options(wanted, {k: str(v) for k, v in args.items()})
+        context.update(wall_context(snap, teams, options))
+        if alerts is not None:
+            context["alerts"] = alerts
     with app.test_request_context("/"):
         return render_template(
             page,
-            snapshot=snap,
-            teams=sorted({p["team"] for p in snap["people"]}),
-            team_filter=team_filter,
             demo=True,
             title="Presence",
             csrf_token=lambda: "test-csrf-token",
             identity=None,
             auth_mode="none",
+            **context,
         )
 
 
-def open_view(page: Any, view: str, snap: dict, team_filter: str | None = None) -> None:
+def open_view(
+    page: Any,
+    view: str,
+    snap: dict,
+    team_filter: str | None = None,
+    *,
+    query: dict[str, str | list[str]] | None = None,
+    alerts: dict | None = None,
+    connect: bool = True,
+) -> None:
     """Show the agent view ("agent") or the wall ("wall") for `snap` in the Playwright page
-    and wait until the modules have started (the time-in-state texts are filled)."""
-    html = render(f"{view}.html", snap, team_filter)
+    and wait until the modules have started (the time-in-state texts are filled). The wall
+    embeds its first page only; with `connect` the stand-in socket then connects and sends
+    the whole `snap` (and `alerts`), as the server does, and the wall pages everyone."""
+    html = render(f"{view}.html", snap, team_filter, query, alerts)
     headers = {"Content-Security-Policy": CSP}
 
     def handle(route: Any) -> None:
@@ -122,4 +150,19 @@ def open_view(page: Any, view: str, snap: dict, team_filter: str | None = None) 
 
     page.route(f"{ORIGIN}/**", handle)
     page.goto(f"{ORIGIN}/")
-    page.wait_for_function("document.querySelector('.since[data-since]')?.textContent !== ''")
+    if view != "wall":
+        page.wait_for_function("document.querySelector('.since[data-since]')?.textContent !== ''")
+        return
+    page.wait_for_function("document.querySelector('#data-as-of .as-of-age').textContent !== ''")
+    if connect:
+        fire(page, "connect", None)
+        fire(page, "snapshot", snap)
+        if alerts is not None:
+            fire(page, "alerts", alerts)
+        if (query or {}).get("view") != "summary" and snap["people"]:
+            page.wait_for_function("document.body.dataset.page !== undefined")
+
+
+def fire(page: Any, name: str, payload: Any) -> None:
+    """Deliver a server event to the page's socket handlers."""
+    page.evaluate("([name, payload]) => window.fakeSocket.fire(name, payload)", [name, payload])
