@@ -35,6 +35,7 @@ from .web import api, auth_routes, health, hooks, pages, visitors_api
 from .web import screenmeet as screenmeet_web
 from .web.errors import register_error_handlers
 from .web.headers import register_security_headers
+from .web.request_limits import register_request_limits
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +194,7 @@ def create_app(
     app.register_blueprint(hooks.bp)
     app.register_blueprint(screenmeet_web.bp)
     register_error_handlers(app)
+    register_request_limits(app)  # after the gate: size, NUL, body schemas
     register_security_headers(app)
     register_socket_handlers(socketio, hub, metrics, auth)
     visitor_push = visitors_api.install(

@@ -25,6 +25,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from ..config import AuthConfig, Settings, is_loopback
 from ..warn_once import WarnOnce
 from ..web.errors import error_response
+from ..web.request_limits import audit_body
 from .audit import AuditLog
 from .header_auth import HeaderAuth, NoRole, SpoofedHeader
 from .identity import NO_SIGN_IN, Identity
@@ -331,8 +332,10 @@ def _record_action(auth: AuthRuntime, identity: Identity | None, status: int) ->
     if g.get("audited"):
         return
     g.audited = True
-    # JSON calls and plain forms (the admin page) alike; secrets are redacted by key.
-    body = request.get_json(silent=True) if request.is_json else request.form.to_dict() or None
+    # JSON calls and plain forms (the admin page) alike; secrets are redacted by key. Never
+    # request.get_json here: a body refused for its size or depth would raise again (a 500,
+    # and no row); audit_body reuses the checked parse or says why there is none.
+    body = audit_body()
     params = {"args": request.view_args or {}, "body": body}
     auth.record(identity, request.endpoint or request.path, request.path, params, status)
 
