@@ -28,6 +28,13 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
+# The schemathesis run of `make test` (300 examples) at length: FUZZ_EXAMPLES per run, half
+# on SQLite and half on PostgreSQL, the same fixed seed every time.
+FUZZ_EXAMPLES ?= 4000
+.PHONY: fuzz
+fuzz: install
+	SCHEMATHESIS_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_schemathesis.py $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

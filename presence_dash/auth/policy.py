@@ -35,6 +35,7 @@ ROUTES: dict[str, Rule] = {
     "pages.agent_view": Rule(Role.VIEWER),
     "api.presence": VIEW,
     "api.person_history": Rule(Role.VIEWER),
+    "api.openapi_document": Rule(Role.VIEWER),
     "visitors.list_visitors": VIEW,
     "visitors.cobrowse": Rule(Role.AGENT),
     "visitors.signal": Rule(Role.AGENT),

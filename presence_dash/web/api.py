@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from ..history import window
 from ..timefmt import iso_z
+from . import openapi
 from .errors import error_response
 from .runtime import runtime, sees_details
 
@@ -44,3 +45,8 @@ def person_history(person_id: str) -> ResponseReturnValue:
             ],
         }
     )
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    return jsonify(openapi.document(current_app))

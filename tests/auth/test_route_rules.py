@@ -39,6 +39,7 @@ EXPECTED: dict[str, tuple[str | None, bool]] = {
     "visitors.list_visitors": ("viewer", True),
     "pages.agent_view": ("viewer", False),
     "api.person_history": ("viewer", False),
+    "api.openapi_document": ("viewer", False),
     "visitors.cobrowse": ("agent", False),
     "visitors.signal": ("agent", False),
     "screenmeet.list_sessions": ("agent", False),
