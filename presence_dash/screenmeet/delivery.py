@@ -173,7 +173,7 @@ class Delivery:
 
     def _open(self, intent: Intent, recovering: bool, result: str) -> Outcome:
         req = request_from_json(intent.request)
-        vendor = self.client.find_session(intent.id) if recovering else None
+        vendor = self._find(intent) if recovering else None
         if vendor is None:
             created = intent.created_at or self.clock()
             if recovering and self.clock() - created > RESEND_WITHIN:
@@ -191,6 +191,16 @@ class Delivery:
         session = stored_session(vendor, req, intent.actor, intent.created_at or self.clock())
         answer = session_json(session, self.clock(), with_host=True)
         return Outcome(IntentState.DONE, 201, answer, result, session)
+
+    def _find(self, intent: Intent) -> VendorSession | None:
+        try:
+            return self.client.find_session(intent.id)
+        except ScreenMeetError as exc:
+            # A lookup that fails (an old bridge without findSession answers 400) says nothing
+            # about the create: the intent stays pending, never failed on that account.
+            raise ScreenMeetError(
+                502, "vendor_lookup_failed", f"cannot look the session up ({exc.message})"
+            ) from None
 
 
 def stored_session(

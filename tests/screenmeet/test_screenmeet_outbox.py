@@ -308,3 +308,14 @@ def test_a_database_lost_after_the_vendor_answered_is_finished_by_reconcile(
         blocker.close()
         rigs.close()
         engine.dispose()
+
+
+def test_a_failed_lookup_leaves_the_intent_pending_instead_of_failing_it(rig: Rig) -> None:
+    intent = rig.record()
+    rig.restart()
+    rig.sim.sim.faults.append({"kind": "401", "delay_s": 0})  # the bridge refuses the lookup
+    rig.service.reconcile(at_start=True)
+    pending = rig.service.outbox.get(intent.id)
+    assert pending is not None and pending.state is IntentState.PENDING
+    assert rig.calls() == ["findSession"] and rig.sim.sessions() == {}
+    assert rig.audit()[0].result == "unknown"
