@@ -185,7 +185,7 @@ def create_app(
     runtime.services.append(app.extensions["screenmeet"])
 
     # The gate's before_request runs first: nothing below is reachable without its say.
-    auth = install_auth(app, settings, engine, clock)
+    auth = install_auth(app, settings, engine, clock, registry=metrics.registry)
     runtime.services.append(AuthSweeper(auth, socketio))
     app.register_blueprint(auth_routes.bp)
     app.register_blueprint(pages.bp)

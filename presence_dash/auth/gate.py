@@ -21,6 +21,7 @@ from flask import Flask, Response, g, redirect, render_template, request, sessio
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from prometheus_client import CollectorRegistry
 
 from ..config import AuthConfig, Settings, is_loopback
 from ..warn_once import WarnOnce
@@ -31,15 +32,19 @@ from .header_auth import HeaderAuth, NoRole, SpoofedHeader
 from .identity import NO_SIGN_IN, Identity
 from .kiosk import KioskTokens
 from .local_users import LocalUsers
+from .login_guard import LoginGuard, LoginPolicy
+from .next_path import local_path
+from .noise_log import NoiseLog
 from .policy import SOCKET_EVENTS, Rule, allows, rule_for_route
 from .rate_limits import RateLimits
 from .roles import Role
+from .sign_ins import SignIns
 
 log = logging.getLogger(__name__)
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 KIOSK_SESSION_KEY = "kiosk"
-LOGIN_SESSION_KEY = "login_id"  # a random id per sign-in, shared by that browser's sockets
+LOGIN_SESSION_KEY = "login_id"  # a random id per sign-in (sign_ins.py), shared by its sockets
 # Vendor callbacks authenticate themselves (signatures, subscription ids); browsers never
 # post there, so CSRF and cross-site checks do not apply.
 UNCHECKED_BLUEPRINTS = frozenset({"hooks"})
@@ -72,6 +77,9 @@ class AuthRuntime:
     kiosks: KioskTokens
     audit: AuditLog
     limits: RateLimits
+    sign_ins: SignIns
+    guard: LoginGuard
+    noise: NoiseLog
     demo: bool
     # Routes an embedding program adds to this app (e.g. the benchmark's control routes).
     extra_routes: dict[str, Rule] = field(default_factory=dict)
@@ -133,7 +141,7 @@ class AuthRuntime:
         rule = SOCKET_EVENTS["connect"]
         if identity is None or not allows(rule, identity.role, kiosk=identity.is_kiosk):
             return False
-        login = session.get(LOGIN_SESSION_KEY)
+        login = session.get(LOGIN_SESSION_KEY) if identity.via == "local" else None
         self.sockets[sid] = ConnectedSocket(identity, login if isinstance(login, str) else None)
         return True
 
@@ -146,6 +154,8 @@ class AuthRuntime:
         rule = SOCKET_EVENTS.get(event)
         if client is None or rule is None:
             return False
+        if client.login is not None and not self.sign_ins.active(client.login):
+            return False  # signed out (perhaps on another node) since it connected
         return allows(rule, client.identity.role, kiosk=client.identity.is_kiosk)
 
     def socket_gone(self, sid: str) -> None:
@@ -153,6 +163,13 @@ class AuthRuntime:
 
     def sockets_of_login(self, login: str) -> list[str]:
         return [sid for sid, client in list(self.sockets.items()) if client.login == login]
+
+    def ended_sign_in_sockets(self) -> list[str]:
+        """Sids whose sign-in has ended since they connected: signed out on another node
+        (this node's sign-outs disconnect at once) or expired."""
+        logins = {c.login for c in list(self.sockets.values()) if c.login}
+        active = self.sign_ins.active_among(logins)
+        return [s for s, c in list(self.sockets.items()) if c.login and c.login not in active]
 
     def revoked_kiosk_sockets(self, revoked_id: int | None = None) -> list[str]:
         """Sids of wall screens whose token is revoked: `revoked_id` right after a revocation
@@ -196,16 +213,22 @@ def install_auth(
     engine: sa.Engine,
     clock: Callable[[], datetime],
     monotonic: Callable[[], float] = time.monotonic,
+    registry: CollectorRegistry | None = None,
 ) -> AuthRuntime:
     config = settings.config.auth
     queue = settings.server.message_queue
+    limits = RateLimits(queue if queue.startswith("redis") else "memory://")
+    audit = AuditLog(engine, clock)
     auth = AuthRuntime(
         config=config,
         local=LocalUsers(config.users),
         header=HeaderAuth.from_config(config) if config.mode == "header" else None,
         kiosks=KioskTokens(engine, clock, monotonic),
-        audit=AuditLog(engine, clock),
-        limits=RateLimits(queue if queue.startswith("redis") else "memory://"),
+        audit=audit,
+        limits=limits,
+        sign_ins=SignIns(engine, clock, monotonic, timedelta(minutes=config.session_minutes)),
+        guard=LoginGuard(limits, LoginPolicy.from_config(config)),
+        noise=NoiseLog(audit, limits, monotonic, registry),
         demo=settings.demo,
     )
     secure = config.secure_cookies
@@ -230,30 +253,46 @@ def install_auth(
 
     @login_manager.user_loader
     def _load_user(user_id: str) -> LoginUser | None:
-        identity = auth.local.identity(user_id) if config.mode == "local" else None
+        # The cookie alone is not enough: its sign-in must still be on record (a copy of a
+        # signed-out or expired cookie is nobody).
+        if config.mode != "local" or not auth.sign_ins.active(session.get(LOGIN_SESSION_KEY)):
+            return None
+        identity = auth.local.identity(user_id)
         return LoginUser(identity) if identity else None
 
     @app.before_request
     def _gate() -> ResponseReturnValue | None:
         if request.endpoint is None:
-            return None  # no such route: a 404 follows
+            return _unknown_path(auth)  # no such route: a 404 follows, or a 429
         try:
             identity = auth.identify()
         except SpoofedHeader as exc:
             auth.warn_once(f"spoof:{request.remote_addr}", str(exc))
-            return _refuse(
-                403,
-                "untrusted_proxy",
-                "identity headers are accepted only from the configured proxy",
+            return _audited(
+                auth,
+                None,
+                _refuse(
+                    403,
+                    "untrusted_proxy",
+                    "identity headers are accepted only from the configured proxy",
+                ),
             )
         except NoRole as exc:
             auth.warn_once(f"norole:{exc}", str(exc))
-            return _refuse(403, "no_role", "your groups give you no access to this dashboard")
+            return _audited(
+                auth,
+                None,
+                _refuse(403, "no_role", "your groups give you no access to this dashboard"),
+            )
         except KioskRefused:
-            return _refuse(
-                403,
-                "kiosk_token_invalid",
-                "this wall link is wrong or was revoked; ask an admin for a new one",
+            return _audited(
+                auth,
+                None,
+                _refuse(
+                    403,
+                    "kiosk_token_invalid",
+                    "this wall link is wrong or was revoked; ask an admin for a new one",
+                ),
             )
         g.identity = identity
         rule = auth.extra_routes.get(request.endpoint) or rule_for_route(request.endpoint)
@@ -318,13 +357,46 @@ def install_auth(
 
 
 def _audited(auth: AuthRuntime, identity: Identity | None, response: Response) -> Response:
-    """Refused actions are recorded too (who tried what)."""
+    """Refused actions are recorded too (who tried what). Refusing someone who has not
+    signed in is anonymous noise instead: counted, and limited per address."""
+    if identity is None or identity.is_anonymous:
+        response = _anonymous_noise(auth) or response
     _record_action(auth, identity, response.status_code)
+    return response
+
+
+def _unknown_path(auth: AuthRuntime) -> Response | None:
+    """A path with no route: signed-in users get their 404 (and their audit row); from
+    anyone else it is noise."""
+    try:
+        identity = auth.identify()
+    except (SpoofedHeader, NoRole, KioskRefused):
+        identity = None
+    if identity is not None and not identity.is_anonymous:
+        g.identity = identity
+        return None
+    return _anonymous_noise(auth)
+
+
+def _anonymous_noise(auth: AuthRuntime) -> Response | None:
+    """Mark this request as anonymous noise (counted, not audited one row each); a 429
+    once its address has sent NOISE_LIMIT of them."""
+    g.anonymous_noise = True
+    verdict = auth.noise.limit(request.remote_addr or "-")
+    if verdict.allowed:
+        return None
+    response = _refuse(429, "rate_limited", "too many refused requests from your address")
+    response.headers["Retry-After"] = str(verdict.retry_after_s)
     return response
 
 
 def _record_action(auth: AuthRuntime, identity: Identity | None, status: int) -> None:
     """One audit row per state-changing API request, whatever its outcome."""
+    if g.get("anonymous_noise"):
+        if not g.get("noise_noted"):
+            g.noise_noted = True
+            auth.noise.note(request.remote_addr or "-", request.method, request.path, status)
+        return
     if request.method not in STATE_CHANGING or request.blueprint in UNCHECKED_BLUEPRINTS:
         return
     if request.endpoint in SELF_AUDITED:
@@ -361,12 +433,6 @@ def _cross_site() -> bool:
         return origin == "null"
     parts = urlsplit(origin)
     return parts.netloc != request.host
-
-
-def local_path(raw: str | None) -> str:
-    """Only same-site paths as `next` (no open redirect to //evil.example); else "/"."""
-    path = (raw or "/").strip().rstrip("?") or "/"
-    return path if path.startswith("/") and not path.startswith("//") and "\\" not in path else "/"
 
 
 def current_auth(app: Flask) -> AuthRuntime:

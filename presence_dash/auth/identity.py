@@ -19,6 +19,11 @@ class Identity:
         return self.kiosk_id is not None
 
     @property
+    def is_anonymous(self) -> bool:
+        """Watching without signing in (`anonymous_role`): nobody in particular."""
+        return self.via == "anonymous"
+
+    @property
     def sees_provider_details(self) -> bool:
         """Vendors' error texts (host and account names) are for admins, never for walls."""
         return self.role >= Role.ADMIN and not self.is_kiosk

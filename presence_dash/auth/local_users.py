@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 from ..config import LocalUser
@@ -9,19 +10,29 @@ from .identity import Identity
 from .passwords import verify_password
 from .roles import Role
 
+MAX_USERNAME_CHARS = 64
+
+
+def normalise_username(raw: str) -> str:
+    """The one spelling of a user name that lookups, lockouts and the audit log use:
+    `ADMIN`, ` admin ` and the full-width form of `admin` are all `admin` (otherwise each spelling
+    would be a separate lockout counter for the same account)."""
+    text = unicodedata.normalize("NFKC", raw[: MAX_USERNAME_CHARS * 4])
+    return text.strip().casefold()[:MAX_USERNAME_CHARS]
+
 
 class LocalUsers:
     def __init__(self, users: Iterable[LocalUser]) -> None:
-        self._users = {u.username.casefold(): u for u in users}
+        self._users = {normalise_username(u.username): u for u in users}
 
     def identity(self, username: str) -> Identity | None:
         """The user as the config says now (a removed user or a changed role takes effect
         on their next request)."""
-        user = self._users.get(username.casefold())
+        user = self._users.get(normalise_username(username))
         return Identity(user.username, Role.parse(user.role), "local") if user else None
 
     def check(self, username: str, password: str) -> Identity | None:
-        user = self._users.get(username.casefold())
+        user = self._users.get(normalise_username(username))
         if not verify_password(user.password_hash if user else None, password):
             return None
         return self.identity(username)

@@ -1,5 +1,7 @@
-"""Background upkeep for sign-in: disconnect wall screens whose kiosk token was revoked
-(also when it was revoked on another node) and drop audit rows past retention."""
+"""Background upkeep for sign-in: disconnect wall screens whose kiosk token was revoked and
+sockets whose sign-in ended (also when it happened on another node, or the sign-in
+expired), write the anonymous-noise counts whose window closed, and drop audit rows past
+retention and expired sign-ins."""
 
 from __future__ import annotations
 
@@ -27,15 +29,20 @@ class AuthSweeper:
 
     def stop(self) -> None:
         self._stopped = True
+        try:
+            self.auth.noise.flush(everything=True)  # the counts of the windows still open
+        except Exception:
+            log.exception("auth: could not write the last anonymous-noise counts")
 
     def sweep_once(self) -> list[str]:
-        """Disconnect revoked walls now; returns their sids."""
-        sids = self.auth.revoked_kiosk_sockets()
+        """Disconnect revoked walls and ended sign-ins now; returns their sids."""
+        sids = self.auth.revoked_kiosk_sockets() + self.auth.ended_sign_in_sockets()
         for sid in sids:
             self.socketio.server.disconnect(sid, namespace="/")
             self.auth.socket_gone(sid)
         if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
             self._last_purge = time.monotonic()
+            self.auth.sign_ins.purge_expired()
             removed = self.auth.audit.purge(self.auth.config.audit_retention_days)
             if removed:
                 log.info(
@@ -43,6 +50,7 @@ class AuthSweeper:
                     removed,
                     self.auth.config.audit_retention_days,
                 )
+        self.auth.noise.flush()
         return sids
 
     def _run(self) -> None:

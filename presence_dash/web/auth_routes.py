@@ -6,7 +6,6 @@ operations are JSON under /api for scripts.
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from flask import (
@@ -23,9 +22,12 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
-from ..auth.gate import LOGIN_SESSION_KEY, AuthRuntime, LoginUser, current_auth, local_path
+from ..auth.gate import LOGIN_SESSION_KEY, AuthRuntime, LoginUser, current_auth
 from ..auth.identity import Identity
 from ..auth.kiosk import KioskToken
+from ..auth.local_users import normalise_username
+from ..auth.login_guard import Refusal
+from ..auth.next_path import local_path
 from ..timefmt import iso_z
 from .errors import error_response
 from .runtime import runtime
@@ -74,51 +76,50 @@ def login() -> ResponseReturnValue:
     auth = _auth()
     if auth.mode != "local":
         return _login_page("Sign-in is handled by your company's proxy here.", 400)
-    username = (request.form.get("username") or "").strip()[:64]
+    username = normalise_username(request.form.get("username") or "")
     password = request.form.get("password") or ""
     addr = request.remote_addr or "-"
-    per_address = auth.limits.hit(auth.config.login_rate_limit, "login-address", addr)
-    lockout = _lockout_limit(auth)
-    locked = auth.limits.exhausted(lockout, "login-failures", username.casefold())
-    if not per_address.allowed or not locked.allowed:
-        wait = max(per_address.retry_after_s, locked.retry_after_s)
-        _record_login(auth, username, "refused", 429)
-        page = _login_page(f"Too many sign-in attempts. Try again in {_minutes(wait)}.", 429)
-        response = current_app.make_response(page)
-        response.headers["Retry-After"] = str(wait)
-        return response
+    refusal = auth.guard.check(username, addr)
+    if refusal is not None:
+        _record_login(auth, username, "refused", 429, refusal.reason)
+        return _too_many(refusal)
     identity = auth.local.check(username, password) if username else None
     if identity is None:
-        auth.limits.hit(lockout, "login-failures", username.casefold())
+        auth.guard.failed(username, addr)
         _record_login(auth, username, "failed", 401)
         return _login_page("Wrong user name or password.", 401)
-    auth.limits.clear(lockout, "login-failures", username.casefold())
+    auth.guard.succeeded(username, addr)
     session.clear()  # no session fixation; also drops a kiosk token this browser held
     login_user(LoginUser(identity))
     session.permanent = True
-    session[LOGIN_SESSION_KEY] = secrets.token_urlsafe(16)
+    session[LOGIN_SESSION_KEY] = auth.sign_ins.start(identity.name)
     g.identity = identity
     _record_login(auth, identity.name, "ok", 200)
     return redirect(local_path(request.form.get("next")))
 
 
-def _lockout_limit(auth: AuthRuntime) -> str:
-    seconds = max(1, round(auth.config.lockout_minutes * 60))
-    return f"{auth.config.failed_logins_before_lockout} per {seconds} seconds"
+def _too_many(refusal: Refusal) -> ResponseReturnValue:
+    wait = refusal.retry_after_s
+    page = _login_page(f"Too many sign-in attempts. Try again in {_minutes(wait)}.", 429)
+    response = current_app.make_response(page)
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _minutes(seconds: int) -> str:
     return f"{seconds} seconds" if seconds < 90 else f"{round(seconds / 60)} minutes"
 
 
-def _record_login(auth: AuthRuntime, username: str, result: str, status: int) -> None:
+def _record_login(
+    auth: AuthRuntime, username: str, result: str, status: int, reason: str | None = None
+) -> None:
     identity = auth.local.identity(username) if username else None
     auth.audit.record(
-        actor=username or "-",
+        actor=identity.name if identity else username or "-",
         role=identity.role.label if identity else "-",
         action="login",
         target="session",
-        params={},  # never the password
+        params={"refused": reason} if reason else {},  # never the password
         result=result,
         status=status,
         client_addr=request.remote_addr,
@@ -134,7 +135,10 @@ def logout() -> ResponseReturnValue:
     login = session.get(LOGIN_SESSION_KEY)
     logout_user()
     session.clear()
-    if isinstance(login, str):  # the user's other tabs stop receiving at once
+    if isinstance(login, str):
+        # Copies of this session's cookie are refused from now, and the user's other tabs
+        # stop receiving at once.
+        auth.sign_ins.end(login)
         socketio = runtime().socketio
         for sid in auth.sockets_of_login(login):
             socketio.server.disconnect(sid, namespace="/")

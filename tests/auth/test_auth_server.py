@@ -1,5 +1,6 @@
 """Sign-in, CSRF, cross-site refusal, lockout, kiosk revocation, audit rows and secret
-hygiene against the real dashboard process over real sockets (requests + python-socketio)."""
+hygiene against the real dashboard process over real sockets (requests + python-socketio).
+Sign-out, lockouts, `next` and anonymous noise have their own file (test_sign_in_server.py)."""
 
 from __future__ import annotations
 
@@ -11,34 +12,25 @@ from typing import Any
 import pytest
 import requests
 import socketio
+from auth_helpers import (
+    PASSWORDS,
+    PEOPLE,
+    audit,
+    auth_toml,
+    cookie_header,
+    csrf,
+    session_from,
+    sign_in,
+)
 from helpers import (
     SN_PASSWORD,
     SN_PASSWORD_ENV,
     DashServer,
     EventRecorder,
     SnSimHandle,
-    person,
     sys_id,
     wait_for,
 )
-
-from presence_dash.auth.passwords import hash_password
-
-PEOPLE = [person("ada"), person("grace")]
-PASSWORDS = {"vera": "viewer-pass-1", "abe": "agent-pass-1", "ada-admin": "admin-pass-1"}
-ROLES = {"vera": "viewer", "abe": "agent", "ada-admin": "admin"}
-
-
-def _auth_toml(extra: str = "") -> str:
-    users = "".join(
-        f'\n[[auth.users]]\nusername = "{name}"\npassword_hash = "{hash_password(pw)}"\n'
-        f'role = "{ROLES[name]}"\n'
-        for name, pw in PASSWORDS.items()
-    )
-    return (
-        '\n[auth]\nmode = "local"\nfailed_logins_before_lockout = 3\n'
-        f'action_rate_limit = "5 per minute"\n{extra}{users}'
-    )
 
 
 @pytest.fixture
@@ -46,35 +38,8 @@ def dash(
     tmp_path: Path, sn_sim: SnSimHandle, make_config: Callable[..., Path], dash_server: Any
 ) -> DashServer:
     config = make_config(tmp_path, PEOPLE, sn_sim.url)
-    config.write_text(config.read_text() + _auth_toml())
+    config.write_text(config.read_text() + auth_toml())
     return dash_server(config)
-
-
-def _csrf(session: requests.Session, url: str) -> str:
-    page = session.get(url, timeout=5)
-    found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
-    assert found, page.text[:500]
-    return found.group(1)
-
-
-def _sign_in(dash: DashServer, name: str, password: str | None = None) -> requests.Session:
-    session = requests.Session()
-    token = _csrf(session, dash.url + "/login")
-    answer = session.post(
-        dash.url + "/login",
-        data={"username": name, "password": password or PASSWORDS[name], "csrf_token": token},
-        allow_redirects=False,
-        timeout=5,
-    )
-    assert answer.status_code == 302, answer.text[:300]
-    return session
-
-
-def _audit(dash: DashServer, **query: str) -> list[dict[str, Any]]:
-    admin = _sign_in(dash, "ada-admin")
-    answer = admin.get(dash.url + "/api/audit", params=query, timeout=5)
-    assert answer.status_code == 200
-    return answer.json()["entries"]
 
 
 def test_pages_need_sign_in_and_the_sign_in_form_works(dash: DashServer) -> None:
@@ -84,7 +49,7 @@ def test_pages_need_sign_in_and_the_sign_in_form_works(dash: DashServer) -> None
     assert requests.get(dash.url + "/api/presence", timeout=5).status_code == 401
 
     session = requests.Session()
-    token = _csrf(session, dash.url + "/login")
+    token = csrf(session, dash.url + "/login")
     wrong = session.post(
         dash.url + "/login",
         data={"username": "abe", "password": "nope", "csrf_token": token},
@@ -92,7 +57,7 @@ def test_pages_need_sign_in_and_the_sign_in_form_works(dash: DashServer) -> None
     )
     assert wrong.status_code == 401 and "Wrong user name or password" in wrong.text
 
-    agent = _sign_in(dash, "abe")
+    agent = sign_in(dash, "abe")
     page = agent.get(dash.url + "/", timeout=5)
     assert page.status_code == 200 and 'data-role="agent"' in page.text
     cookie = next(c for c in agent.cookies if c.name == "presence_dash_session")
@@ -107,11 +72,11 @@ def test_pages_need_sign_in_and_the_sign_in_form_works(dash: DashServer) -> None
     events = EventRecorder(client)
     gone: list[bool] = []
     client.on("disconnect", lambda *args: gone.append(True))
-    cookie = "; ".join(f"{c.name}={c.value}" for c in agent.cookies)
+    cookie = cookie_header(agent)
     client.connect(dash.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=5)
     events.wait("snapshot", timeout=5)
     # Sign-out ends the session for good, and that tab's socket with it.
-    token = _csrf(agent, dash.url + "/")
+    token = csrf(agent, dash.url + "/")
     agent.post(dash.url + "/logout", data={"csrf_token": token}, timeout=5)
     assert agent.get(dash.url + "/api/presence", timeout=5).status_code == 401
     wait_for(lambda: gone, 5, what="the signed-out tab's socket to close")
@@ -121,12 +86,12 @@ def test_pages_need_sign_in_and_the_sign_in_form_works(dash: DashServer) -> None
 def test_state_changing_calls_need_the_csrf_token_and_refuse_other_sites(
     dash: DashServer,
 ) -> None:
-    admin = _sign_in(dash, "ada-admin")
+    admin = sign_in(dash, "ada-admin")
     url = dash.url + "/api/kiosk-tokens"
     no_token = admin.post(url, json={"name": "lobby"}, timeout=5)
     assert no_token.status_code == 403
     assert no_token.json()["error"]["code"] == "csrf_failed"
-    token = _csrf(admin, dash.url + "/")
+    token = csrf(admin, dash.url + "/")
     cross_site = admin.post(
         url,
         json={"name": "lobby"},
@@ -145,8 +110,8 @@ def test_state_changing_calls_need_the_csrf_token_and_refuse_other_sites(
 
 
 def test_a_viewer_cannot_act_and_the_refusal_is_audited(dash: DashServer) -> None:
-    viewer = _sign_in(dash, "vera")
-    token = _csrf(viewer, dash.url + "/")
+    viewer = sign_in(dash, "vera")
+    token = csrf(viewer, dash.url + "/")
     refused = viewer.post(
         dash.url + "/api/kiosk-tokens",
         json={"name": "x"},
@@ -155,7 +120,7 @@ def test_a_viewer_cannot_act_and_the_refusal_is_audited(dash: DashServer) -> Non
     )
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     assert viewer.get(dash.url + "/admin", timeout=5).status_code == 403
-    entries = _audit(dash, actor="vera")
+    entries = audit(dash, actor="vera")
     assert entries[0]["action"] == "auth.create_kiosk_token"
     assert (entries[0]["result"], entries[0]["status"], entries[0]["role"]) == (
         "refused",
@@ -166,7 +131,7 @@ def test_a_viewer_cannot_act_and_the_refusal_is_audited(dash: DashServer) -> Non
 
 def test_repeated_wrong_passwords_lock_the_user_out_and_are_audited(dash: DashServer) -> None:
     session = requests.Session()
-    token = _csrf(session, dash.url + "/login")
+    token = csrf(session, dash.url + "/login")
     for _ in range(3):
         answer = session.post(
             dash.url + "/login",
@@ -182,16 +147,18 @@ def test_repeated_wrong_passwords_lock_the_user_out_and_are_audited(dash: DashSe
     )
     assert locked.status_code == 429
     assert int(locked.headers["Retry-After"]) > 0
-    # Other users are not locked out by abe's attacker.
-    _sign_in(dash, "vera")
-    logins = _audit(dash, action="login", actor="abe")
-    assert [e["result"] for e in logins[:4]] == ["refused", "failed", "failed", "failed"]
-    assert all(e["params"] == {} for e in logins)  # never the password
+    # Other users are not locked out by abe's attacker, and nor is abe at his own desk.
+    sign_in(dash, "vera")
+    sign_in(dash, "abe", session=session_from("127.0.0.2"))
+    logins = audit(dash, action="login", actor="abe")
+    assert [e["result"] for e in logins[:5]] == ["ok", "refused", "failed", "failed", "failed"]
+    assert logins[1]["params"] == {"refused": "lockout"}
+    assert all(e["params"] in ({}, {"refused": "lockout"}) for e in logins)  # no password
 
 
 def test_a_revoked_kiosk_link_disconnects_the_wall_within_seconds(dash: DashServer) -> None:
-    admin = _sign_in(dash, "ada-admin")
-    token = _csrf(admin, dash.url + "/")
+    admin = sign_in(dash, "ada-admin")
+    token = csrf(admin, dash.url + "/")
     created = admin.post(
         dash.url + "/api/kiosk-tokens",
         json={"name": "3rd floor TV"},
@@ -203,7 +170,7 @@ def test_a_revoked_kiosk_link_disconnects_the_wall_within_seconds(dash: DashServ
     assert page.status_code == 200 and 'data-view="wall"' in page.text
     # The wall link watches only: no agent view, no actions, no admin.
     assert wall.get(dash.url + "/", allow_redirects=False, timeout=5).status_code in (302, 403)
-    cookie = "; ".join(f"{c.name}={c.value}" for c in wall.cookies)
+    cookie = cookie_header(wall)
     client = socketio.Client(reconnection=False)
     events = EventRecorder(client)
     disconnected: list[str] = []
@@ -226,7 +193,7 @@ def test_a_revoked_kiosk_link_disconnects_the_wall_within_seconds(dash: DashServ
             )
     finally:
         client.disconnect()
-    actions = [e["action"] for e in _audit(dash, actor="ada-admin")]
+    actions = [e["action"] for e in audit(dash, actor="ada-admin")]
     assert "auth.revoke_kiosk_token" in actions and "auth.create_kiosk_token" in actions
 
 
@@ -234,8 +201,8 @@ def test_sockets_need_a_signed_in_user(dash: DashServer) -> None:
     anonymous = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         anonymous.connect(dash.url, transports=["websocket"], wait_timeout=5)
-    viewer = _sign_in(dash, "vera")
-    cookie = "; ".join(f"{c.name}={c.value}" for c in viewer.cookies)
+    viewer = sign_in(dash, "vera")
+    cookie = cookie_header(viewer)
     client = socketio.Client(reconnection=False)
     events = EventRecorder(client)
     client.connect(dash.url, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=5)
@@ -256,8 +223,8 @@ def test_sockets_need_a_signed_in_user(dash: DashServer) -> None:
 
 
 def test_actions_are_rate_limited_per_user(dash: DashServer) -> None:
-    admin = _sign_in(dash, "ada-admin")
-    token = _csrf(admin, dash.url + "/")
+    admin = sign_in(dash, "ada-admin")
+    token = csrf(admin, dash.url + "/")
     codes = [
         admin.post(
             dash.url + "/api/kiosk-tokens",
@@ -275,9 +242,9 @@ def test_no_secret_reaches_the_log_or_an_error_body(
 ) -> None:
     sn_sim.set_password("rotated-on-the-vendor-side")  # our SN password is now wrong: 401s
     config = make_config(tmp_path, PEOPLE, sn_sim.url)
-    config.write_text(config.read_text() + _auth_toml())
+    config.write_text(config.read_text() + auth_toml())
     dash = dash_server(config)
-    admin = _sign_in(dash, "ada-admin")
+    admin = sign_in(dash, "ada-admin")
 
     def readyz(session: requests.Session) -> dict[str, Any]:
         return session.get(dash.url + "/readyz", timeout=5).json()
@@ -290,7 +257,7 @@ def test_no_secret_reaches_the_log_or_an_error_body(
     # The vendor's error text is an admin's detail; others (and load balancers) get states.
     assert readyz(requests.Session())["problems"]["servicenow"] == "down"
     assert readyz(requests.Session())["providers"]["servicenow"]["error"] is None
-    viewer = _sign_in(dash, "vera")
+    viewer = sign_in(dash, "vera")
     assert (
         viewer.get(dash.url + "/api/presence", timeout=5).json()["providers"]["servicenow"]["error"]
         is None
@@ -302,7 +269,7 @@ def test_no_secret_reaches_the_log_or_an_error_body(
         ]
     )
     session = requests.Session()
-    token = _csrf(session, dash.url + "/login")
+    token = csrf(session, dash.url + "/login")
     session.post(
         dash.url + "/login",
         data={"username": "abe", "password": "hunter2-typed-in-the-wrong-box", "csrf_token": token},
@@ -371,8 +338,8 @@ def test_no_sign_in_refuses_to_listen_beyond_this_machine(
 def test_the_admin_page_makes_and_revokes_wall_links_and_both_are_audited(
     dash: DashServer,
 ) -> None:
-    admin = _sign_in(dash, "ada-admin")
-    token = _csrf(admin, dash.url + "/")
+    admin = sign_in(dash, "ada-admin")
+    token = csrf(admin, dash.url + "/")
     made = admin.post(
         dash.url + "/admin/kiosk-tokens", data={"name": "Lobby TV", "csrf_token": token}, timeout=5
     )
@@ -396,14 +363,14 @@ def test_the_admin_page_makes_and_revokes_wall_links_and_both_are_audited(
     )
     assert unknown.status_code == 404
 
-    rows = {e["action"]: e for e in _audit(dash, actor="ada-admin")}
+    rows = {e["action"]: e for e in audit(dash, actor="ada-admin")}
     created = rows["auth.admin_create_kiosk_token"]
     assert (created["result"], created["params"]["body"]) == (
         "ok",
         {"name": "Lobby TV", "csrf_token": "[redacted]"},
     )
     revoke_rows = [
-        (e["target"], e["status"]) for e in _audit(dash, action="auth.admin_revoke_kiosk_token")
+        (e["target"], e["status"]) for e in audit(dash, action="auth.admin_revoke_kiosk_token")
     ]
     assert revoke_rows == [
         ("/admin/kiosk-tokens/999/revoke", 404),

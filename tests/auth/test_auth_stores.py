@@ -1,4 +1,5 @@
-"""The audit log and kiosk tokens on SQLite and the machine's PostgreSQL."""
+"""The audit log, kiosk tokens, sign-ins and anonymous-noise rows on SQLite and the
+machine's PostgreSQL."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ import sqlalchemy as sa
 
 from presence_dash.auth.audit import AuditLog, audit_log
 from presence_dash.auth.kiosk import KioskTokens, kiosk_tokens
+from presence_dash.auth.noise import WINDOW_SECONDS
+from presence_dash.auth.noise_log import NoiseLog
+from presence_dash.auth.rate_limits import RateLimits
+from presence_dash.auth.sign_ins import SignIns, sign_ins
 from presence_dash.db import create_schema
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -100,3 +105,109 @@ def test_a_revocation_elsewhere_is_seen_once_the_cache_expires(sql_engine: sa.En
     assert here.verify(secret) is not None  # cached for a moment
     clock.mono += 5
     assert here.verify(secret) is None
+
+
+def _sign_ins(engine: sa.Engine, clock: Clock) -> SignIns:
+    return SignIns(engine, clock, clock.monotonic, timedelta(hours=12))
+
+
+def test_a_sign_in_is_stored_hashed_and_ends_for_good_at_sign_out(sql_engine: sa.Engine) -> None:
+    create_schema(sql_engine)
+    clock = Clock()
+    here = _sign_ins(sql_engine, clock)
+    login = here.start("abe")
+    with sql_engine.connect() as conn:
+        stored = conn.execute(sa.select(sign_ins.c.id_sha256, sign_ins.c.username)).one()
+    assert login not in stored.id_sha256 and stored.username == "abe"
+    assert here.active(login) and not here.active(login + "x")
+    assert not here.active(None) and not here.active("") and not here.active(42)
+    here.end(login)
+    assert not here.active(login)  # at once on this node
+    assert here.active_among({login}) == set()
+
+
+def test_a_sign_out_on_another_node_is_seen_once_the_cache_expires(
+    sql_engine: sa.Engine,
+) -> None:
+    create_schema(sql_engine)
+    clock = Clock()
+    here, other_node = _sign_ins(sql_engine, clock), _sign_ins(sql_engine, clock)
+    login = here.start("abe")
+    assert here.active(login) and other_node.active(login)
+    here.end(login)
+    assert other_node.active(login)  # cached for a moment
+    clock.mono += 5
+    assert not other_node.active(login)
+    # The sweep that looks for ended sign-ins refreshes the cache on the way.
+    again = here.start("abe")
+    assert other_node.active(again)
+    here.end(again)
+    assert other_node.active_among({again}) == set()
+    assert not other_node.active(again)
+
+
+def test_sign_ins_expire_and_expired_ones_are_removed(sql_engine: sa.Engine) -> None:
+    create_schema(sql_engine)
+    clock = Clock()
+    store = _sign_ins(sql_engine, clock)
+    old = store.start("abe")
+    clock.now, clock.mono = T0 + timedelta(hours=11), 100.0
+    kept = store.start("vera")
+    clock.now, clock.mono = T0 + timedelta(hours=12, seconds=1), 200.0
+    assert not store.active(old) and store.active(kept)
+    assert store.active_among({old, kept}) == {kept}
+    assert store.purge_expired() == 1
+    store.start("grace")  # every sign-in also removes the expired ones
+    clock.now = T0 + timedelta(hours=25)
+    store.start("ada")
+    with sql_engine.connect() as conn:
+        names = conn.execute(sa.select(sign_ins.c.username)).scalars().all()
+    assert names == ["ada"]
+
+
+def test_anonymous_noise_is_written_as_counts_per_address_and_window(
+    sql_engine: sa.Engine,
+) -> None:
+    create_schema(sql_engine)
+    clock = Clock()
+    log = AuditLog(sql_engine, clock)
+    noise = NoiseLog(log, RateLimits(), clock.monotonic)
+    for i in range(300):
+        noise.note("10.6.6.6", "POST", f"/wp-login{i % 7}.php", 404 if i < 60 else 429)
+    noise.note("10.7.7.7", "POST", "/nope", 401)
+    for _ in range(50):
+        noise.note("10.6.6.6", "GET", "/.env", 404)  # counted in /metrics, never audited
+    assert [(e.client_addr, e.params) for e in log.page()] == [
+        ("10.7.7.7", {"first_of_window": True, "method": "POST"}),
+        ("10.6.6.6", {"first_of_window": True, "method": "POST"}),
+    ]
+    assert noise.flush() == 0  # the windows are still open
+    clock.mono += WINDOW_SECONDS
+    assert noise.flush() == 1  # 10.7.7.7 sent one: its opening row said it all
+    summary = log.page(limit=1)[0]
+    assert (summary.actor, summary.action, summary.client_addr) == (
+        "anonymous",
+        "anonymous_noise",
+        "10.6.6.6",
+    )
+    assert (summary.target, summary.status, summary.result) == ("/wp-login0.php", 429, "refused")
+    assert summary.params == {
+        "window_s": WINDOW_SECONDS,
+        "count": 300,
+        "statuses": {"404": 60, "429": 240},
+        "methods": {"POST": 300},
+        "paths": [f"/wp-login{i}.php" for i in range(5)],
+    }
+    assert len(log.page(limit=200)) == 3
+    assert noise.seen.labels("404")._value.get() == 110  # type: ignore[attr-defined]
+
+
+def test_noise_windows_still_open_are_written_when_stopping(sql_engine: sa.Engine) -> None:
+    create_schema(sql_engine)
+    clock = Clock()
+    log = AuditLog(sql_engine, clock)
+    noise = NoiseLog(log, RateLimits(), clock.monotonic)
+    for _ in range(3):
+        noise.note("10.6.6.6", "DELETE", "/api/nope", 401)
+    assert noise.flush(everything=True) == 1
+    assert log.page(limit=1)[0].params["count"] == 3

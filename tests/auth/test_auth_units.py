@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from presence_dash.auth.audit import redact
-from presence_dash.auth.gate import local_path
 from presence_dash.auth.header_auth import HeaderAuth, NoRole, SpoofedHeader
+from presence_dash.auth.next_path import local_path
+from presence_dash.auth.noise import MAX_ADDRESSES, NoiseCounter
 from presence_dash.auth.passwords import hash_password, verify_password
 from presence_dash.auth.policy import PUBLIC, ROUTES, VIEW, Rule, allows
 from presence_dash.auth.rate_limits import RateLimits
@@ -157,8 +158,37 @@ def test_auth_config_errors_name_the_key(auth: dict[str, object], message: str) 
         ("//evil.example/", "/"),
         ("https://evil.example/", "/"),
         ("/\\evil.example", "/"),
+        ("/\t/evil.example", "/"),  # a browser drops the tab: //evil.example
+        ("/\n/evil.example", "/"),
+        ("/wall\r\nSet-Cookie: x=1", "/"),  # no header injection (and no 500)
+        ("/\x00", "/"),
+        ("/\x7f", "/"),
+        ("/\x85", "/"),
+        ("\t//evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("JavaScript:alert(1)", "/"),
+        ("evil.example", "/"),
+        ("http:/evil.example", "/"),
         ("  /admin ", "/admin"),
+        ("/wall?team=A", "/wall?team=A"),
+        ("/wall?next=//evil.example", "/wall?next=//evil.example"),  # a query, not a host
+        ("/people/ada%2Fx", "/people/ada%2Fx"),
     ],
 )
 def test_only_local_paths_are_followed_after_sign_in(raw: str | None, expected: str) -> None:
     assert local_path(raw) == expected
+
+
+def test_noise_windows_roll_over_per_address_and_their_number_is_bounded() -> None:
+    counter = NoiseCounter(window_seconds=60)
+    opened = counter.note("10.0.0.1", "POST", "/x", 404, now=0)
+    assert [r.params for r in opened] == [{"first_of_window": True, "method": "POST"}]
+    assert counter.note("10.0.0.1", "POST", "/y", 404, now=30) == []
+    rolled = counter.note("10.0.0.1", "PUT", "/z", 401, now=61)
+    assert [r.params.get("count") for r in rolled] == [2, None]  # the summary, a new window
+    assert rolled[0].params["paths"] == ["/x", "/y"]
+    for i in range(MAX_ADDRESSES + 50):
+        counter.note(f"10.1.{i // 256}.{i % 256}", "POST", "/x", 404, now=70)
+    closed = counter.due(now=200)
+    assert len(closed) <= MAX_ADDRESSES + 1
+    assert [r.params["count"] for r in closed if r.addr == "*"] == [51]  # the overflow, shared
