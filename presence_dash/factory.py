@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
+from flask_compress import Compress
 from flask_socketio import SocketIO
 
 from .auth.gate import install_auth
@@ -196,6 +197,9 @@ def create_app(
     register_error_handlers(app)
     register_request_limits(app)  # after the gate: size, NUL, body schemas
     register_security_headers(app)
+    # Pages, JSON and static files gzip/deflate/br/zstd-compressed for clients that ask: the
+    # wall and /api/presence for 5,000 people are megabytes of repetitive JSON and markup.
+    Compress(app)
     register_socket_handlers(socketio, hub, metrics, auth)
     visitor_push = visitors_api.install(
         app, socketio, providers, settings.server.push_interval_ms / 1000

@@ -51,7 +51,11 @@ class PushHub(PacedPush):
         batch = self.board.publish()
         if batch is not None:
             self.flushed()
-            payload = {"seq": batch.seq, "changes": [person_json(v) for v in batch.changes]}
+            payload = {
+                "seq": batch.seq,
+                "server_time": iso_z(self.clock()),  # v1.1: the wall's "data as of"
+                "changes": [person_json(v) for v in batch.changes],
+            }
             self.socketio.emit("presence", payload)
             self.metrics.batches.inc()
             self.metrics.batch_changes.inc(len(batch.changes))
