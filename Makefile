@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # pytest-xdist workers; `make test TEST_WORKERS=0` runs in one process (easier to debug).
 TEST_WORKERS ?= 4
 
-.PHONY: install run test test-fast lint audit format bench bench-recovery screenshot clean
+.PHONY: install run test test-fast lint audit format bench bench-recovery bench-browser screenshot clean
 
 install: $(STAMP)
 
@@ -56,6 +56,11 @@ bench: install
 # (docs/reliability.md); ARGS=--quick for one repetition.
 bench-recovery: install
 	$(BIN)/python benchmarks/recovery.py $(ARGS)
+
+# The wall at 5,000 people in headless Chromium: first render, frame times and long tasks
+# under 500 changes/s (docs/benchmarks.md "Browser").
+bench-browser: install
+	$(BIN)/python benchmarks/bench_browser.py $(ARGS)
 
 screenshot: install
 	$(BIN)/python scripts/screenshot_wall.py docs/img

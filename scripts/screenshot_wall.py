@@ -3,6 +3,10 @@
 Starts `app.py` (demo mode) on a free port, waits until every simulator has been polled and
 the demo people are spread over online, away and offline, then photographs `/wall` and, signed
 in as the demo agent, `/` at 1920x1080 in Debian's Chromium via Playwright.
+
+`python scripts/screenshot_wall.py --floor docs/img`: a 5,000-person floor in 10 teams with
+thresholds (benchmarks/floor_server.py) on the wall at 1920x1080 and 1280x720:
+wall-5000-1920x1080.png and wall-5000-1280x720.png.
 """
 
 from __future__ import annotations
@@ -90,5 +94,54 @@ def main(out_dir: str) -> None:
             proc.wait(10)
 
 
+def _wait_up(url: str, deadline_s: float = 120) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/api/alerts", timeout=2) as response:
+                if json.load(response)["teams"]:
+                    return
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"floor server at {url} did not come up in {deadline_s} s")
+
+
+def floor(out_dir: str, people: int = 5000) -> None:
+    """The wall of a big floor, at the two common TV sizes."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "benchmarks" / "floor_server.py"), str(people), "0", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_up(url)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+            )
+            for width, height in ((1920, 1080), (1280, 720)):
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(url + "/wall?rotate=0")
+                page.wait_for_selector('#connection-state[data-state="live"]')
+                page.wait_for_function("document.body.dataset.page === '1'")
+                path = out / f"wall-{people}-{width}x{height}.png"
+                page.screenshot(path=str(path))
+                print(path, page.locator("#page-indicator").inner_text().replace("\n", " "))
+                page.close()
+            browser.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "docs" / "img"))
+    args = sys.argv[1:]
+    if args and args[0] == "--floor":
+        floor(args[1] if len(args) > 1 else str(ROOT / "docs" / "img"))
+    else:
+        main(args[0] if args else str(ROOT / "docs" / "img"))

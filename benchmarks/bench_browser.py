@@ -1,0 +1,213 @@
+"""The wall at 5,000 people in headless Chromium: `make bench-browser` (docs/benchmarks.md).
+
+Starts benchmarks/floor_server.py (5,000 people in 10 teams, thresholds, the real push path)
+and measures, in Debian's Chromium through Playwright at 1920x1080:
+- the first full render: navigation start to the wall having paged everyone (the socket's
+  snapshot applied), and the largest contentful paint;
+- the bytes of /wall and /api/presence, compressed (what the browser gets) and not;
+- under RATE changes/s for SECONDS (page rotation on): frame times (requestAnimationFrame
+  intervals) and long tasks (PerformanceObserver "longtask").
+
+    python benchmarks/bench_browser.py [--people 5000] [--rate 500] [--seconds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+# Installed before the page's own scripts: when the wall first shows a page of everyone,
+# the largest paint, long tasks, and (once `startFrames()` is called) every frame's interval.
+PROBE = """
+(() => {
+  const bench = (window.__bench = { longtasks: [], frames: [], lcp: 0, fullRender: 0 });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) bench.longtasks.push({ start: e.startTime, ms: e.duration });
+  }).observe({ entryTypes: ["longtask"] });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) bench.lcp = Math.max(bench.lcp, e.startTime);
+  }).observe({ type: "largest-contentful-paint", buffered: true });
+  const watch = () => {
+    new MutationObserver((changes, observer) => {
+      if (document.body.dataset.page && !bench.fullRender) {
+        // The frame after the DOM pass is when it is on the screen.
+        requestAnimationFrame(() => { bench.fullRender = performance.now(); });
+        observer.disconnect();
+      }
+    }).observe(document.body, { attributes: true, attributeFilter: ["data-page"] });
+  };
+  if (document.body) watch(); else document.addEventListener("DOMContentLoaded", watch);
+  bench.startFrames = () => {
+    bench.frames = [];
+    bench.longtasks = [];
+    bench.from = performance.now();
+    let last = performance.now();
+    const step = (t) => {
+      bench.frames.push(t - last);
+      last = t;
+      if (!bench.stop) requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  };
+})();
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_up(url: str, deadline_s: float = 120) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url + "/api/alerts", timeout=2).json()["teams"]:
+                return
+        except (requests.RequestException, ValueError, KeyError):
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"floor server at {url} did not come up in {deadline_s} s")
+
+
+def _settle(url: str, deadline_s: float = 60) -> None:
+    deadline = time.monotonic() + deadline_s
+    quick = 0
+    while time.monotonic() < deadline and quick < 3:
+        started = time.monotonic()
+        requests.get(url + "/wall", timeout=30)
+        quick = quick + 1 if time.monotonic() - started < 0.3 else 0
+        time.sleep(0.5)
+
+
+def _sizes(url: str) -> dict[str, dict[str, int]]:
+    out = {}
+    for path in ("/wall", "/api/presence"):
+        plain = requests.get(url + path, headers={"Accept-Encoding": "identity"}, timeout=30)
+        # Chromium's own offer over plain HTTP (br and zstd only over HTTPS).
+        packed = requests.get(
+            url + path, headers={"Accept-Encoding": "gzip, deflate"}, stream=True, timeout=30
+        )
+        raw = packed.raw.read()
+        out[path] = {
+            "bytes": len(plain.content),
+            "sent": len(raw),
+            "encoding": packed.headers.get("Content-Encoding", "none"),
+        }
+    return out
+
+
+def _percentile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run(people: int, rate: float, seconds: float) -> dict:
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "floor_server.py"),
+            str(people),
+            str(rate),
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_up(url)
+        # The first seconds the server writes 5,000 people's first history rows: measure a
+        # server that has settled, as a wall that (re)loads during the day meets it.
+        _settle(url)
+        result: dict = {"people": people, "rate": rate, "seconds": seconds, "sizes": _sizes(url)}
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            page = browser.new_page(viewport={"width": 1920, "height": 1080})
+            page.add_init_script(PROBE)
+            page.goto(url + "/wall")
+            page.wait_for_function("() => window.__bench.fullRender > 0", timeout=60_000)
+            first = page.evaluate(
+                """() => ({
+                  fullRenderMs: window.__bench.fullRender,
+                  lcpMs: window.__bench.lcp,
+                  domContentLoadedMs: performance.getEntriesByType("navigation")[0]
+                    .domContentLoadedEventEnd,
+                  longestTaskMs: Math.max(0, ...window.__bench.longtasks.map((t) => t.ms)),
+                  cards: document.querySelectorAll("#people .person").length,
+                  indicator: document.getElementById("page-indicator").innerText,
+                })"""
+            )
+            result["first_render"] = first
+            flips_before = requests.get(url + "/_bench/stats", timeout=5).json()["flips"]
+            page.evaluate("window.__bench.startFrames()")
+            requests.post(url + "/_bench/go", timeout=5)
+            time.sleep(seconds)  # the load runs for this long; the browser measures itself
+            flips = requests.get(url + "/_bench/stats", timeout=5).json()["flips"] - flips_before
+            seen = page.evaluate(
+                """() => { window.__bench.stop = true;
+                  return { frames: window.__bench.frames.slice(1),
+                           longtasks: window.__bench.longtasks.map((t) => t.ms),
+                           page: document.body.dataset.page }; }"""
+            )
+            frames = seen["frames"]
+            result["under_load"] = {
+                "changes_per_s": round(flips / seconds, 1),
+                "frames": len(frames),
+                "fps": round(len(frames) / seconds, 1),
+                "frame_p50_ms": round(_percentile(frames, 0.50), 1),
+                "frame_p99_ms": round(_percentile(frames, 0.99), 1),
+                "frame_max_ms": round(max(frames, default=0), 1),
+                "long_tasks": len(seen["longtasks"]),
+                "longest_task_ms": round(max(seen["longtasks"], default=0), 1),
+                "page_at_end": seen["page"],
+            }
+            browser.close()
+        return result
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--people", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=500)
+    parser.add_argument("--seconds", type=float, default=30)
+    args = parser.parse_args()
+    result = run(args.people, args.rate, args.seconds)
+    print(json.dumps(result, indent=2))
+    first, load = result["first_render"], result["under_load"]
+    ok = (
+        first["fullRenderMs"] < 1500
+        and load["frame_p99_ms"] < 50
+        and load["longest_task_ms"] <= 100
+    )
+    print(
+        f"first full render {first['fullRenderMs']:.0f} ms (LCP {first['lcpMs']:.0f} ms); "
+        f"{load['changes_per_s']} changes/s: frame p99 {load['frame_p99_ms']} ms, "
+        f"longest task {load['longest_task_ms']} ms -> {'PASS' if ok else 'FAIL'}"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
