@@ -22,6 +22,7 @@ from ..screenmeet.service import Plan, ScreenMeetService
 from ..screenmeet.store import fingerprint
 from ..screenmeet.wire import session_json
 from .errors import error_response
+from .request_limits import audit_body
 
 bp = Blueprint("screenmeet", __name__, url_prefix="/api/screenmeet")
 
@@ -117,7 +118,7 @@ def _audit_draft() -> AuditDraft:
         role=identity.role.label if identity else "-",
         action=request.endpoint or request.path,
         target=request.path,
-        params={"args": request.view_args or {}, "body": request.get_json(silent=True)},
+        params={"args": request.view_args or {}, "body": audit_body()},
         client_addr=request.remote_addr,
     )
 
