@@ -156,7 +156,12 @@ export class WallRenderer extends Renderer {
       sections.push(section);
     }
     this.people = people;
-    this.root.replaceChildren(...sections, this.noPeople);
+    // Not replaceChildren(): Chromium 86+ only, and TVs run Chromium 69.
+    const page = document.createDocumentFragment();
+    for (const section of sections) page.append(section);
+    page.append(this.noPeople);
+    this.root.textContent = "";
+    this.root.append(page);
     this.noPeople.hidden = this.store.people.size > 0;
     this.onPages(index, this.pages);
   }
