@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from .alerts import Thresholds
 from .model import Person
 
 
@@ -78,6 +79,24 @@ class PersonConfig(_Section):
     def to_person(self) -> Person:
         ids = {s: v for s in ("servicenow", "cisco", "salesforce") if (v := getattr(self, s))}
         return Person(id=self.id, name=self.name, team=self.team, source_ids=ids)
+
+
+# Whole numbers only (`true` or `4.5` is a typo, not a threshold); None: the check is off.
+Count = Annotated[int, Field(strict=True, ge=0, le=100_000)]
+Minutes = Annotated[int, Field(strict=True, ge=0, le=7 * 24 * 60)]
+
+
+class TeamConfig(_Section):
+    """Thresholds for one team (`[[teams]]`, v1.1). The name may be a team that only the
+    CSV directory has, or none yet: a team nobody is in is simply short of its minimum."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+    min_online: Count | None = None  # fewer people online than this: the team alerts
+    max_away_minutes: Minutes | None = None  # away longer than this: the person is flagged
+    max_busy_minutes: Minutes | None = None  # busy longer than this: likewise
+
+    def thresholds(self) -> Thresholds:
+        return Thresholds(self.min_online, self.max_away_minutes, self.max_busy_minutes)
 
 
 def _is_sys_id(value: str) -> bool:
@@ -363,9 +382,23 @@ class AuthConfig(_Section):
 class AppConfig(_Section):
     server: ServerConfig = ServerConfig()
     people: list[PersonConfig] = []
+    teams: list[TeamConfig] = []
     directory: DirectoryConfig = DirectoryConfig()
     providers: ProvidersConfig = ProvidersConfig()
     auth: AuthConfig = AuthConfig()
+
+    @field_validator("teams")
+    @classmethod
+    def _team_once(cls, teams: list[TeamConfig]) -> list[TeamConfig]:
+        first: dict[str, int] = {}
+        for index, team in enumerate(teams):
+            if team.name in first:
+                raise ValueError(
+                    f"duplicate name {team.name!r} in teams[{index}] "
+                    f"(first in teams[{first[team.name]}])"
+                )
+            first[team.name] = index
+        return teams
 
     def duplicate_person(self) -> str | None:
         """`people[i].id: ...` for the first id used twice, else None."""
@@ -398,6 +431,10 @@ class Settings:
 
     def people(self) -> list[Person]:
         return [p.to_person() for p in self.config.people]
+
+    def thresholds(self) -> dict[str, Thresholds]:
+        """`[[teams]]` by team name (teams not listed have no thresholds)."""
+        return {t.name: t.thresholds() for t in self.config.teams}
 
     def secret(self, env_name: str | None) -> str | None:
         return self._secrets.get(env_name) if env_name else None

@@ -32,7 +32,7 @@ from .runner import ProviderRunner, stale_after
 from .screenmeet import build_service as build_screenmeet
 from .sockets import register_socket_handlers
 from .timefmt import utc_now
-from .web import api, auth_routes, health, hooks, pages, visitors_api
+from .web import alerts_api, api, auth_routes, health, hooks, pages, visitors_api
 from .web import screenmeet as screenmeet_web
 from .web.errors import register_error_handlers
 from .web.headers import register_security_headers
@@ -206,6 +206,7 @@ def create_app(
     )
     if visitor_push is not None:
         runtime.services.append(visitor_push)
+    runtime.services.append(alerts_api.install(app, runtime))
     return app
 
 

@@ -81,3 +81,33 @@ class Metrics:
                 self.requests_per_poll.labels(name).observe(provider.requests_last_poll)
 
         return record
+
+
+@dataclass
+class AlertGauges:
+    """Threshold alerts (alert_push.py): per team, and open alerts per kind."""
+
+    team_online: Gauge
+    team_people: Gauge
+    team_min_online: Gauge
+    alerts_open: Gauge
+
+    @classmethod
+    def create(cls, registry: CollectorRegistry) -> AlertGauges:
+        return cls(
+            team_online=Gauge(
+                "presence_team_online", "People online in the team", ["team"], registry=registry
+            ),
+            team_people=Gauge(
+                "presence_team_people", "People in the team", ["team"], registry=registry
+            ),
+            team_min_online=Gauge(
+                "presence_team_min_online",
+                "The team's configured min_online (teams with one)",
+                ["team"],
+                registry=registry,
+            ),
+            alerts_open=Gauge(
+                "presence_alerts_open", "Open threshold alerts", ["kind"], registry=registry
+            ),
+        )

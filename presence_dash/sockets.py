@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from flask import request
+from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room
 
 from .hub import DETAILS_ROOM, SUMMARY_ROOM, PushHub
@@ -32,6 +32,9 @@ def register_socket_handlers(
         details = _details(request.sid)  # type: ignore[attr-defined]
         join_room(DETAILS_ROOM if details else SUMMARY_ROOM)
         emit("snapshot", hub.snapshot_payload(details))
+        alerts = current_app.extensions.get("presence_dash.alerts")  # web/alerts_api.py
+        if alerts is not None:
+            emit("alerts", alerts.body())
 
     def on_disconnect(reason: Any = None) -> None:
         if gate is not None:

@@ -172,12 +172,13 @@ def make_config(
     sn_url: str | None,
     poll_seconds: float = 0.2,
     providers: dict[str, dict[str, Any]] | None = None,
+    teams: list[dict[str, Any]] | None = None,
     **server: Any,
 ) -> Path:
     """Write a config TOML for `people` against the simulator at `sn_url` (None: no
     ServiceNow section); `providers` adds sections such as `{"cisco": {...}}` as
-    `[providers.<name>]`; `server` keys override the fast test defaults (push_interval_ms
-    50, history in tmp_path)."""
+    `[providers.<name>]`; `teams` adds `[[teams]]` thresholds; `server` keys override the
+    fast test defaults (push_interval_ms 50, history in tmp_path)."""
     server = {
         "push_interval_ms": 50,
         "database": f"sqlite:///{tmp_path / 'history.db'}",
@@ -197,6 +198,9 @@ def make_config(
             f"poll_seconds = {poll_seconds!r}",
             "timeout_seconds = 2",
         ]
+    for team in teams or []:
+        lines.append("\n[[teams]]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in team.items()]
     for name, section in (providers or {}).items():
         lines.append(f"\n[providers.{name}]")
         lines += [f"{key} = {_toml_value(value)}" for key, value in section.items()]

@@ -34,6 +34,7 @@ ROUTES: dict[str, Rule] = {
     "pages.wall_view": VIEW,
     "pages.agent_view": Rule(Role.VIEWER),
     "api.presence": VIEW,
+    "alerts_api.list_alerts": VIEW,
     "api.person_history": Rule(Role.VIEWER),
     "api.openapi_document": Rule(Role.VIEWER),
     "visitors.list_visitors": VIEW,

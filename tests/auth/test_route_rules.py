@@ -36,6 +36,7 @@ EXPECTED: dict[str, tuple[str | None, bool]] = {
     "auth.me": (None, True),
     "pages.wall_view": ("viewer", True),
     "api.presence": ("viewer", True),
+    "alerts_api.list_alerts": ("viewer", True),
     "visitors.list_visitors": ("viewer", True),
     "pages.agent_view": ("viewer", False),
     "api.person_history": ("viewer", False),
