@@ -55,10 +55,28 @@ export function buildPerson(person, view) {
   const line = el("span", "status-line");
   line.append(el("span", "status-text", statusWord(person.status)), " ");
   line.append(el("span", "activity"), " ", el("span", "since"));
-  body.append(el("span", "name", person.name), line);
-  if (view === "agent") body.append(el("ul", "sources"));
-  item.append(dot(), body);
+  if (view === "agent") {
+    // The name opens the timeline drawer; the actions button the card menu (card-menu.js).
+    const open = el("button", "name person-open", person.name);
+    open.type = "button";
+    open.setAttribute("aria-haspopup", "dialog");
+    body.append(open, line, el("ul", "sources"));
+    item.append(dot(), body, actionsButton(person.name));
+  } else {
+    body.append(el("span", "name", person.name), line);
+    item.append(dot(), body);
+  }
   return item;
+}
+
+/** The card's "⋯" button, as templates/_macros.html person_card renders it. */
+export function actionsButton(name) {
+  const button = el("button", "card-actions", "⋯");
+  button.type = "button";
+  button.setAttribute("aria-haspopup", "menu");
+  button.setAttribute("aria-expanded", "false");
+  button.setAttribute("aria-label", `Actions for ${name}`);
+  return button;
 }
 
 export function buildTeamCounts(team) {

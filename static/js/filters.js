@@ -1,4 +1,9 @@
-/** Agent-view filters: a name search and a team select, applied by toggling `hidden`. */
+/**
+ * Agent-view filters: a name search and a team select, applied by toggling `hidden`. Each key
+ * is answered at once in one pass over an index of the cards (names folded to lower case
+ * without accents once, not per key), touching only cards whose visibility changes: at 5,000
+ * people a key costs a few milliseconds (tests/browser/test_agent_view.py measures it).
+ */
 
 function fold(text) {
   return (text || "")
@@ -7,28 +12,36 @@ function fold(text) {
     .toLowerCase();
 }
 
+const words = (text) => fold(text).split(/\s+/).filter(Boolean);
+
 export class PeopleFilter {
   constructor({ root, search, team, count }) {
     Object.assign(this, { root, search, team, count });
-    this.frame = 0;
-    const later = () => this.schedule();
-    search.addEventListener("input", later);
+    this.index = null; // [{node, section, name (folded), team}], built on first use
+    this.shownEntries = null; // the entries the last pass showed (see apply)
+    this.byNode = new Map();
+    search.addEventListener("input", () => this.apply());
     team.addEventListener("change", () => {
       this.rememberTeam();
-      later();
+      this.apply();
     });
     // The form only exists for its fields; Enter in the search box must not reload the page.
-    search.form?.addEventListener("submit", (event) => event.preventDefault());
+    if (search.form) search.form.addEventListener("submit", (event) => event.preventDefault());
     this.apply();
   }
 
-  schedule() {
-    if (!this.frame) {
-      this.frame = requestAnimationFrame(() => {
-        this.frame = 0;
-        this.apply();
-      });
-    }
+  entry(node) {
+    return {
+      node,
+      section: node.closest("section.team"),
+      name: fold(node.dataset.name),
+      team: node.dataset.team,
+    };
+  }
+
+  build() {
+    this.index = [...this.root.querySelectorAll(".person")].map((node) => this.entry(node));
+    this.byNode = new Map(this.index.map((e) => [e.node, e]));
   }
 
   /** Keep ?team= in the address so a reload or a shared link shows the same team. */
@@ -39,41 +52,80 @@ export class PeopleFilter {
     history.replaceState(null, "", url);
   }
 
-  matches(node, words, team) {
-    if (team && node.dataset.team !== team) return false;
-    if (!words.length) return true;
-    const name = fold(node.dataset.name);
-    return words.every((word) => name.includes(word));
+  static matches(entry, query, team) {
+    if (team && entry.team !== team) return false;
+    for (const word of query) if (!entry.name.includes(word)) return false;
+    return true;
   }
 
-  /** Show matching people; hide team sections left empty. */
+  /** Show matching people; hide team sections left empty. One pass, no layout reads; a
+   * query that only adds letters looks at the people shown now, not at everyone. */
   apply() {
-    const words = fold(this.search.value).split(/\s+/).filter(Boolean);
+    if (!this.index) this.build();
+    const text = fold(this.search.value).trim();
+    const query = words(text);
     const team = this.team.value;
-    let shown = 0;
-    let total = 0;
-    for (const section of this.root.querySelectorAll("section.team")) {
-      let visible = 0;
-      for (const node of section.querySelectorAll(".person")) {
-        const hide = !this.matches(node, words, team);
-        if (node.hidden !== hide) node.hidden = hide;
-        total += 1;
-        if (!hide) visible += 1;
+    const narrower = this.shownEntries && team === this.lastTeam && text.startsWith(this.lastText);
+    const candidates = narrower ? this.shownEntries : this.index;
+    const shownEntries = [];
+    const visible = new Set(); // sections with someone shown
+    for (const entry of candidates) {
+      const show = PeopleFilter.matches(entry, query, team);
+      if (entry.node.hidden === show) entry.node.hidden = !show;
+      if (show) {
+        shownEntries.push(entry);
+        visible.add(entry.section);
       }
-      const hideSection = visible === 0;
-      if (section.hidden !== hideSection) section.hidden = hideSection;
-      shown += visible;
+    }
+    // Without a space in between, "ad" -> "ada" only narrows; "ad" -> "ad l" adds a word and
+    // narrows too; anything else (a deleted letter, another team) starts from everyone.
+    this.shownEntries = shownEntries;
+    this.lastText = text;
+    this.lastTeam = team;
+    const shown = shownEntries.length;
+    for (const section of this.root.querySelectorAll("section.team")) {
+      const hide = !visible.has(section);
+      if (section.hidden !== hide) section.hidden = hide;
     }
     const empty = document.getElementById("no-people");
     if (empty) empty.hidden = shown > 0;
-    if (this.count) this.count.textContent = shown === total ? `${total} people` : `${shown} of ${total} people`;
+    const total = this.index.length;
+    if (this.count) {
+      const text = shown === total ? `${total} people` : `${shown} of ${total} people`;
+      if (this.count.textContent !== text) this.count.textContent = text;
+    }
   }
 
-  /** Filter people added after the first paint. */
-  applyTo(node) {
-    const words = fold(this.search.value).split(/\s+/).filter(Boolean);
-    node.hidden = !this.matches(node, words, this.team.value);
-    const section = node.closest("section.team");
-    if (section && !node.hidden) section.hidden = false;
+  /**
+   * After a renderer frame: people added, removed, or changed (a new name or team moves the
+   * card). Cheap when nothing the filter reads changed.
+   */
+  update({ added = [], removed = [], changed = [] }) {
+    if (!this.index) return;
+    if (removed.length) {
+      this.shownEntries = null;
+      this.build();
+      this.apply();
+      return;
+    }
+    let dirty = false;
+    for (const node of added) {
+      const entry = this.entry(node);
+      this.index.push(entry);
+      this.byNode.set(node, entry);
+      dirty = true;
+    }
+    for (const node of changed) {
+      const entry = this.byNode.get(node);
+      if (!entry) continue;
+      if (entry.team !== node.dataset.team || entry.name !== fold(node.dataset.name)) {
+        Object.assign(entry, this.entry(node));
+        dirty = true;
+      }
+    }
+    if (dirty) {
+      this.shownEntries = null; // new or moved people: this pass looks at everyone
+      this.apply();
+    }
   }
 }

@@ -9,8 +9,23 @@ import { formatClock } from "./timefmt.js";
 
 const CONNECTION_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" };
 
-/** Show the socket state: #connection-state text, and #connection-banner when it is lost. */
+// While the socket is down nothing says how the providers are doing: the pills say "unknown"
+// (data-state stays the last known one, for when the connection is back).
+let connectionLost = false;
+
+function showPillState(item) {
+  const text = connectionLost ? "Unknown" : stateLabel(item.dataset.state);
+  const node = item.querySelector(".provider-state");
+  if (node && node.textContent !== text) node.textContent = text;
+  if (connectionLost) item.dataset.unknown = "true";
+  else delete item.dataset.unknown;
+}
+
+/** Show the socket state: #connection-state text, #connection-banner when it is lost, and
+ * the provider pills as unknown meanwhile. */
 export function showConnectionState(state) {
+  connectionLost = state === "reconnecting";
+  for (const item of document.querySelectorAll("#provider-strip .provider")) showPillState(item);
   const indicator = document.getElementById("connection-state");
   if (indicator) {
     indicator.dataset.state = state;
@@ -46,8 +61,8 @@ export function renderProviderStrip(list, providers) {
     item.dataset.state = prov.state;
     const troubled = prov.state === "degraded" || prov.state === "down";
     const error = troubled ? prov.error || "" : "";
-    item.querySelector(".provider-state").textContent = stateLabel(prov.state);
-    item.querySelector(".provider-error").textContent = error;
+    showPillState(item);
+    item.querySelector(".provider-error").textContent = connectionLost ? "" : error;
     if (prov.error) item.title = prov.error;
     else item.removeAttribute("title");
   }

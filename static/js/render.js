@@ -38,7 +38,8 @@ const byTeam = (node) => node.dataset.team || "";
 export class Renderer {
   /**
    * root: the element holding the team sections; view: "agent" | "wall";
-   * onFrame({added, removed, teams, providers}) runs after each pass (filters, banners);
+   * onFrame({added, removed, teams, providers, changed}) runs after each pass (filters,
+   * banners, the timeline); `changed` holds every id whose person was (re)rendered;
    * onTeamAdded(team, section) lets the page add its own per-team controls.
    */
   constructor({ root, store, view, sincePrefixes, onFrame = () => {}, onTeamAdded = () => {} }) {
@@ -142,10 +143,11 @@ export class Renderer {
     }
     for (const team of teams) this.updateCounts(team);
     const providers = this.providersDirty;
+    const changed = [...this.changed];
     this.changed.clear();
     this.removed.clear();
     this.providersDirty = false;
-    this.onFrame({ added, removed, teams, providers });
+    this.onFrame({ added, removed, teams, providers, changed });
   }
 
   update(refs, person) {
@@ -155,6 +157,8 @@ export class Renderer {
     if (node.dataset.name !== person.name) {
       node.dataset.name = person.name;
       setText(refs.name, person.name);
+      const actions = node.querySelector(".card-actions");
+      if (actions) actions.setAttribute("aria-label", `Actions for ${person.name}`);
     }
     if (refs.activity) updateActivity(refs.activity, person);
     if (refs.since) this.updateSince(refs.since, person);

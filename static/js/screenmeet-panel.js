@@ -102,9 +102,11 @@ export class SessionsPanel {
     if (current.length !== items.length || items.some((node, i) => node !== current[i])) {
       this.list.replaceChildren(...items);
     }
-    this.count.textContent = `${items.length} open`;
+    this.count.textContent = items.length ? `${items.length} open` : "";
     this.empty.textContent = "No open sessions.";
     this.empty.hidden = items.length > 0;
+    // Empty, the panel is one line (screenmeet.css), not a box pushing people down.
+    this.root.dataset.empty = String(items.length === 0);
   }
 
   item(s) {

@@ -1,7 +1,8 @@
 /**
- * ScreenMeet on the agent view: a "Start ScreenMeet" button on every person card, the start
- * dialog and the live sessions panel. `initScreenMeet({socket})` wires them to the page's
- * Socket.IO connection; it does nothing on a page without the ScreenMeet markup.
+ * ScreenMeet on the agent view: "Start ScreenMeet…" in every person card's actions menu
+ * (card-menu.js), a button on every web-site visitor's row, the start dialog and the live
+ * sessions panel. `initScreenMeet({socket, menu})` wires them to the page's Socket.IO
+ * connection; it does nothing on a page without the ScreenMeet markup.
  */
 
 import { StartDialog } from "./screenmeet-dialog.js";
@@ -17,45 +18,33 @@ function initialState() {
   }
 }
 
-/** Where the button goes: person cards (rendered by the template and by render.js) and the
- * rows of the Glance visitors panel, when it is on the page. */
-const TARGETS = [
-  {
-    card: ".person[data-person-id]",
-    slot: ".person-body",
-    who: (card) => ({ personId: card.dataset.personId, name: card.dataset.name, type: "support" }),
-  },
-  {
-    card: ".visitor[data-visitor-id]",
-    slot: ".visitor-actions",
-    who: (card) => ({ personId: null, name: `visitor ${card.dataset.visitorId}`, type: "cobrowse" }),
-  },
-];
+/** Visitor rows (the Glance panel) get a button: there are few of them, and a row has room. */
+const VISITOR = ".visitor[data-visitor-id]";
+const visitorWho = (row) => ({
+  personId: null,
+  name: `visitor ${row.dataset.visitorId}`,
+  type: "cobrowse",
+});
+const personWho = (card) => ({
+  personId: card.dataset.personId,
+  name: card.dataset.name,
+  type: "support",
+});
 
 function addStartButtons(root) {
-  for (const target of TARGETS) {
-    for (const card of root.querySelectorAll(target.card)) {
-      const slot = card.querySelector(target.slot);
-      if (!slot || slot.querySelector(".sm-start")) continue;
-      const start = document.createElement("button");
-      start.type = "button";
-      start.className = "sm-start needs-agent";
-      start.textContent = "Start ScreenMeet";
-      start.setAttribute("aria-label", `Start ScreenMeet with ${target.who(card).name}`);
-      slot.append(start);
-    }
+  for (const row of root.querySelectorAll(VISITOR)) {
+    const slot = row.querySelector(".visitor-actions");
+    if (!slot || slot.querySelector(".sm-start")) continue;
+    const start = document.createElement("button");
+    start.type = "button";
+    start.className = "sm-start needs-agent";
+    start.textContent = "Start ScreenMeet";
+    start.setAttribute("aria-label", `Start ScreenMeet with ${visitorWho(row).name}`);
+    slot.append(start);
   }
 }
 
-function targetOf(button) {
-  for (const target of TARGETS) {
-    const card = button.closest(target.card);
-    if (card) return target.who(card);
-  }
-  return null;
-}
-
-export function initScreenMeet({ socket }) {
+export function initScreenMeet({ socket, menu = null }) {
   const state = initialState();
   if (!state) return null;
   const panelRoot = document.getElementById("sm-panel");
@@ -73,19 +62,27 @@ export function initScreenMeet({ socket }) {
     config: state,
     onStarted: (session) => panel && panel.apply({ action: "created", session }),
   });
-  const roots = [document.getElementById("people"), document.getElementById("visitors-list")];
-  for (const root of roots.filter(Boolean)) {
-    addStartButtons(root);
-    // Only added elements can be new cards; text updates (every second) are skipped cheaply.
+  if (menu) {
+    menu.addAction({
+      action: "screenmeet",
+      label: "Start ScreenMeet…",
+      className: "needs-agent",
+      run: (card) => dialog.open(personWho(card)),
+    });
+  }
+  const visitors = document.getElementById("visitors-list");
+  if (visitors) {
+    addStartButtons(visitors);
+    // Only added elements can be new rows; text updates are skipped cheaply.
     new MutationObserver((records) => {
       if (records.some((r) => [...r.addedNodes].some((n) => n.nodeType === 1))) {
-        addStartButtons(root);
+        addStartButtons(visitors);
       }
-    }).observe(root, { childList: true, subtree: true });
-    root.addEventListener("click", (event) => {
+    }).observe(visitors, { childList: true, subtree: true });
+    visitors.addEventListener("click", (event) => {
       const start = event.target.closest(".sm-start");
-      const who = start && targetOf(start);
-      if (who) dialog.open(who);
+      const row = start && start.closest(VISITOR);
+      if (row) dialog.open(visitorWho(row));
     });
   }
   return { panel, dialog };

@@ -101,6 +101,7 @@ export function initVisitors({ socket }) {
     for (const key of [...actionState.keys()]) if (!present.has(key)) actionState.delete(key);
     count.textContent = `${data.visitors.length} present`;
     empty.hidden = data.visitors.length > 0;
+    panel.dataset.empty = String(data.visitors.length === 0); // one line, not a box (visitors.css)
     tick();
   }
 

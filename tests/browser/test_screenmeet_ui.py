@@ -1,5 +1,5 @@
 """ScreenMeet in headless Chromium against the real server and the simulator: an agent starts
-a session from a person's card and gets its links, sees a vendor error in the dialog,
+a session from a person's card menu and gets its links, sees a vendor error in the dialog,
 schedules, reschedules and closes from the sessions panel; the strict CSP holds throughout."""
 
 from __future__ import annotations
@@ -53,10 +53,29 @@ def page(browser: object, server: DashServer) -> Iterator[object]:
 
 
 def _open_dialog(page: object, person: str) -> object:
-    page.locator(f'[data-person-id="{person}"] .sm-start').click()  # type: ignore[attr-defined]
+    """From the card's actions menu ("⋯"), as an agent does."""
+    page.locator(f'[data-person-id="{person}"] .card-actions').click()  # type: ignore[attr-defined]
+    page.get_by_role("menuitem", name="Start ScreenMeet…").click()  # type: ignore[attr-defined]
     dialog = page.locator("#sm-dialog")  # type: ignore[attr-defined]
     sync_api.expect(dialog).to_be_visible()
     return dialog
+
+
+def _panel_height(page: object) -> float:
+    return page.locator("#sm-panel").bounding_box()["height"]  # type: ignore[attr-defined]
+
+
+def test_the_empty_sessions_panel_is_one_line_beside_the_people(page: object) -> None:
+    expect = sync_api.expect
+    panel = page.locator("#sm-panel")  # type: ignore[attr-defined]
+    expect(page.locator("#sm-empty")).to_have_text("No open sessions.")  # type: ignore[attr-defined]
+    expect(panel).to_have_attribute("data-empty", "true")
+    assert _panel_height(page) < 30  # one line, not a box
+    # Presence first: at 1400 px the panel sits beside the people, not above them.
+    people = page.locator("#people").bounding_box()  # type: ignore[attr-defined]
+    assert panel.bounding_box()["x"] >= people["x"] + people["width"] - 1
+    # No card has a ScreenMeet button of its own: it is in the card's menu.
+    expect(page.locator(".person .sm-start")).to_have_count(0)  # type: ignore[attr-defined]
 
 
 def test_an_agent_starts_a_session_from_a_card_and_gets_its_links(
@@ -98,8 +117,12 @@ def test_an_agent_starts_a_session_from_a_card_and_gets_its_links(
     assert page.evaluate("navigator.clipboard.readText()") == vendor["urls"]["user"]  # type: ignore[attr-defined]
 
     dialog.locator("#sm-done").click()
+    # The dialog gives the focus back to the card's actions button it was opened from.
+    expect(page.locator('[data-person-id="ada"] .card-actions')).to_be_focused()  # type: ignore[attr-defined]
     row = page.locator(f'#sm-sessions [data-sm-id="{vendor["id"]}"]')  # type: ignore[attr-defined]
     expect(row).to_have_attribute("data-sm-status", "new")
+    expect(page.locator("#sm-panel")).to_have_attribute("data-empty", "false")  # type: ignore[attr-defined]
+    assert _panel_height(page) > 60  # with a session it is a box again
     expect(row).to_contain_text(f"PIN {vendor['pin']:06d}")
 
 
@@ -154,6 +177,7 @@ def test_schedule_then_reschedule_and_close_from_the_panel(
     expect(row).to_have_count(0, timeout=10_000)
     assert sim.sessions()[sid]["status"] == "closed"
     expect(page.locator("#sm-empty")).to_be_visible()  # type: ignore[attr-defined]
+    expect(page.locator("#sm-panel")).to_have_attribute("data-empty", "true")  # type: ignore[attr-defined]
 
 
 def test_a_web_site_visitor_gets_a_cobrowse_session_from_the_visitors_panel(
