@@ -42,12 +42,19 @@ class PushHub(PacedPush):
         self.metrics = metrics
         self.on_batch = on_batch
         self._snapshot_cache: tuple[tuple[int, int], dict[str, Any]] | None = None
+        self._before_broadcast: Callable[[], object] = lambda: None
+
+    def guard_sends(self, check: Callable[[], object]) -> None:
+        """`check` runs before every flush: it closes clients too far behind to be sent
+        more (socket_guard.SocketGuard.drop_lagging)."""
+        self._before_broadcast = check
 
     def before_wait(self) -> None:
         self.board.refresh(self.clock())  # sources turn stale even when nothing is pushed
 
     def flush(self) -> None:
         started = time.perf_counter()
+        self._before_broadcast()
         batch = self.board.publish()
         if batch is not None:
             self.flushed()

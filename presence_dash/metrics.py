@@ -26,6 +26,8 @@ class Metrics:
     requests_per_poll: Histogram
     provider_up: Gauge
     bad_messages: Counter
+    dropped_events: Counter
+    socket_disconnects: Counter
 
     @classmethod
     def create(cls) -> Metrics:
@@ -64,6 +66,18 @@ class Metrics:
             ),
             bad_messages=Counter(
                 "socketio_bad_messages", "Malformed client messages", ["event"], registry=r
+            ),
+            dropped_events=Counter(
+                "socketio_dropped_events",
+                "Client events dropped over the per-client rate limit",
+                registry=r,
+            ),
+            socket_disconnects=Counter(
+                "socketio_guard_disconnects",
+                "Clients closed by the server: rate_limit (kept flooding), send_backlog "
+                "(too far behind reading)",
+                ["reason"],
+                registry=r,
             ),
         )
 

@@ -1,5 +1,6 @@
 """Socket.IO event handlers: snapshot on connect, resync by seq. The auth gate decides who
-may connect and send each event (auth/policy.py SOCKET_EVENTS)."""
+may connect and send each event (auth/policy.py SOCKET_EVENTS); the socket guard limits how
+fast a client may send and how far behind it may fall (socket_guard.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from flask_socketio import SocketIO, emit, join_room
 from .hub import DETAILS_ROOM, SUMMARY_ROOM, PushHub
 from .metrics import Metrics
 from .serialize import person_json
+from .socket_guard import SocketGuard
+from .warn_once import WarnOnce
 
 if TYPE_CHECKING:
     from .auth.gate import AuthRuntime
@@ -21,7 +24,14 @@ log = logging.getLogger(__name__)
 
 def register_socket_handlers(
     socketio: SocketIO, hub: PushHub, metrics: Metrics, gate: AuthRuntime | None = None
-) -> None:
+) -> SocketGuard:
+    guard = SocketGuard(socketio, metrics)
+    guard.install()
+    hub.guard_sends(guard.drop_lagging)
+    # A bad message is counted every time but logged once per client: a client repeating
+    # it 1,000 times a second once wrote 5,000 WARNING lines.
+    warn_bad = WarnOnce(log, "socket.io: ")
+
     def _details(sid: str) -> bool:
         return gate is None or gate.sees_details(sid)
 
@@ -45,10 +55,13 @@ def register_socket_handlers(
         if gate is not None and not gate.socket_allowed(request.sid, "resync"):  # type: ignore[attr-defined]
             emit("error", {"code": "forbidden", "message": "not allowed"})
             return
+        if guard.behind(request.sid):  # type: ignore[attr-defined]
+            return  # closed: it reconnects and gets a fresh snapshot
         seq = message.get("seq") if isinstance(message, dict) else None
         if not isinstance(seq, int) or isinstance(seq, bool):
             metrics.bad_messages.labels("resync").inc()
-            log.warning("resync from %s without an integer seq: %.100r", request.sid, message)
+            sid = request.sid  # type: ignore[attr-defined]
+            warn_bad(f"resync from {sid} without an integer seq: {message!r:.100}", key=sid)
             emit("error", {"code": "bad_resync", "message": 'resync needs {"seq": <int>}'})
             emit("snapshot", hub.snapshot_payload(_details(request.sid)))
             metrics.resyncs.labels("snapshot").inc()
@@ -67,3 +80,4 @@ def register_socket_handlers(
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)
     socketio.on_event("resync", on_resync)
+    return guard
