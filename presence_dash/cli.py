@@ -7,14 +7,16 @@ one readable line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
-import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from .config import ConfigError, load_settings
+from .startup_checks import database_unreachable, message_queue_problem
 
 log = logging.getLogger("presence_dash")
 
@@ -24,6 +26,10 @@ SIMULATORS = ("servicenow", "cisco", "salesforce", "screenmeet", "glance")
 
 class UsageError(Exception):
     pass
+
+
+class StartFailed(Exception):
+    """The server cannot start for a reason outside the config file (exit 1, one line)."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -130,6 +136,9 @@ def run(argv: Sequence[str]) -> int:
     except (ConfigError, UsageError) as exc:
         print(f"presence-dash: {exc}", file=sys.stderr)
         return 2
+    except StartFailed as exc:
+        print(f"presence-dash: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 0
     except OSError as exc:
@@ -146,14 +155,17 @@ def _config_path(ns: argparse.Namespace) -> str | None:
 
 def _serve(ns: argparse.Namespace) -> int:
     from .factory import create_app
+    from .launch import listen, serve
 
     host = ns.host
     port = ns.port or (int(os.environ["PORT"]) if os.environ.get("PORT", "").isdigit() else None)
     path = None if ns.command == "demo" else _config_path(ns)
-    simulators = []
+    simulators: list[Any] = []
     if path is None:
         from .demo import start_demo
 
+        # Listening first: a taken port fails before the simulators start.
+        listener = _listen(listen, host or "127.0.0.1", port or 8000)
         settings, simulators = start_demo(
             host or "127.0.0.1", port or 8000, None, ns.async_mode or "eventlet"
         )
@@ -164,31 +176,62 @@ def _serve(ns: argparse.Namespace) -> int:
     }
     if overrides:
         settings = settings.replace_server(**overrides)
-    app = create_app(settings)
-    runtime = app.extensions["presence_dash"]
-    runtime.start()
     server = settings.server
-    mode = "demo" if settings.demo else f"config {path}"
-    print(
-        f"presence-dash ({mode}, {server.async_mode}) on http://{server.host}:{server.port}",
-        flush=True,
-    )
-    signal.signal(signal.SIGTERM, _terminate)
+    if path is not None:
+        listener = _listen(listen, server.host, server.port)
+    runtime = None
     try:
-        runtime.socketio.run(
-            app, host=server.host, port=server.port, log_output=False, allow_unsafe_werkzeug=True
+        problem = message_queue_problem(server.message_queue)
+        if problem is not None:
+            raise StartFailed(problem)
+        try:
+            app = create_app(settings)
+            runtime = app.extensions["presence_dash"]
+            runtime.start()
+        except Exception as exc:
+            problem = database_unreachable(exc, server.database)
+            if problem is None:
+                raise
+            raise StartFailed(problem) from None
+        mode = "demo" if settings.demo else f"config {path}"
+        print(
+            f"presence-dash ({mode}, {server.async_mode}) on http://{server.host}:{server.port}",
+            flush=True,
+        )
+        serve(
+            app,
+            listener,
+            server.async_mode,
+            lambda: runtime.socketio.run(
+                app,
+                host=server.host,
+                port=server.port,
+                log_output=False,
+                allow_unsafe_werkzeug=True,
+            ),
         )
     finally:
-        runtime.stop()
+        if runtime is not None:
+            runtime.stop()
         for sim in simulators:
             sim.shutdown()
     return 0
 
 
-def _terminate(signum: int, frame: object) -> None:
-    """SIGTERM (systemd, docker, tests) shuts down like Ctrl-C: vendor registrations are
-    removed and pending history is written."""
-    raise KeyboardInterrupt
+def _listen(listen: Callable[[str, int], Any], host: str, port: int) -> Any:
+    try:
+        return listen(host, port)
+    except OSError as exc:
+        raise _address_problem(exc, host, port) from None
+
+
+def _address_problem(exc: OSError, host: str, port: int) -> StartFailed:
+    if exc.errno == errno.EADDRINUSE:
+        return StartFailed(
+            f"{host}:{port} is already in use (another presence-dash?); "
+            "stop it or choose another --port"
+        )
+    return StartFailed(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
 
 
 def _simulate(ns: argparse.Namespace) -> int:
@@ -288,6 +331,8 @@ def _simulate_glance(ns: argparse.Namespace) -> int:
     print(f"glance simulator on {servers.url} (auth_url {servers.auth_url})", flush=True)
     print(f"  group_ids = [{group}], partner_user_id = {ns.username!r}", flush=True)
     print(f"  presence servers: {', '.join(sim.servers)}", flush=True)
+    allowlist = ", ".join(f'"{name}"' for name in sim.servers)
+    print(f'  direct_allowlist = [{allowlist}], direct_scheme = "http"', flush=True)
     try:
         servers.balancer.serve_forever()
     finally:

@@ -2,16 +2,21 @@
 
 The only module that imports eventlet or gevent: it picks the async runtime from the command
 line / config, monkey-patches the standard library before anything else opens a socket or a
-thread, and then hands over to the CLI.
+thread, and then hands over to the CLI. It also opens the listening socket and serves on
+it (`listen`, `serve`), because how that is done differs by runtime.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 import os
+import signal
+import socket
 import sys
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 _SERVING_COMMANDS = {"serve", "demo", "worker"}
 
@@ -23,7 +28,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         patch_runtime(_async_mode(args))
     from .cli import run  # after patching, on purpose
 
-    return run(args)
+    code = run(args)
+    if command in _SERVING_COMMANDS:
+        # The server has stopped and cleaned up (cli._serve). Finalising the interpreter
+        # with the green threads still alive then took 2-3 s of CPU (strace: no system call
+        # between the signal handlers' reset and exit), enough to miss a 5 s stop timeout
+        # on a busy machine; nothing is left to finalise that matters.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
 
 
 def _async_mode(args: list[str]) -> str:
@@ -53,6 +68,80 @@ def patch_runtime(mode: str) -> None:
         importlib.import_module("eventlet").monkey_patch()
     elif mode == "gevent":
         importlib.import_module("gevent.monkey").patch_all()
+
+
+def listen(host: str, port: int, backlog: int = 1024) -> socket.socket:
+    """The listening socket, opened before anything starts so that a taken port fails at
+    once and the port is ours from then on (connections made while the app starts wait in
+    the backlog until `serve` accepts them).
+
+    SO_REUSEADDR (a restart may bind while old connections sit in TIME_WAIT) but never
+    SO_REUSEPORT, which eventlet.listen sets by default and Flask-SocketIO's run() used: with
+    it a second instance binds the same port and the kernel splits connections between the
+    two. Under eventlet or gevent the socket module is already patched, so this socket is
+    a green one."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    family, _, _, _, address = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve(
+    app: Any,
+    listener: socket.socket,
+    mode: str,
+    run_threading: Callable[[], None],
+) -> None:
+    """Serve `app` on `listener` until SIGTERM or SIGINT, then return (the caller stops the
+    runtime). `run_threading` serves in threading mode (Werkzeug binds its own socket).
+
+    The signal handler only sets a flag that the main greenlet polls. It used to raise
+    KeyboardInterrupt, which Python raises in whatever is running when the signal arrives:
+    under eventlet or gevent that is often another green thread, and when it is a
+    threading.Thread (the demo's simulators serve requests in them) the thread's bare
+    `except:` swallows it and the server keeps running: SIGTERM ignored, about once in a
+    dozen demo runs. Nor do we wait for open connections on the way out (eventlet's
+    wsgi.server does, and a connected websocket never ends by itself)."""
+    if mode not in ("eventlet", "gevent"):
+        listener.close()
+        signal.signal(signal.SIGTERM, _interrupt)
+        run_threading()
+        return
+    stopping: list[int] = []
+
+    def request_stop(signum: int, frame: object) -> None:
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    if mode == "eventlet":
+        eventlet = importlib.import_module("eventlet")
+        wsgi = importlib.import_module("eventlet.wsgi")
+        server = eventlet.spawn(wsgi.server, listener, app, log_output=False)
+        while not stopping and not server.dead:
+            eventlet.sleep(0.1)
+        if server.dead:
+            server.wait()  # raises what ended it
+    else:
+        gevent = importlib.import_module("gevent")
+        pywsgi = importlib.import_module("gevent.pywsgi")
+        wsgi_server = pywsgi.WSGIServer(listener, app, log=None)
+        wsgi_server.start()
+        while not stopping:
+            gevent.sleep(0.1)
+        wsgi_server.close()  # stop accepting; open connections end with the process
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Threading mode: Werkzeug serves in the main thread, where this is raised."""
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -266,7 +266,7 @@ def wait_until_serving(server: DashServer, timeout: float = 20.0) -> None:
             )
         try:
             return server.get("/healthz", timeout=1).status_code == 200
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up, or still starting
             return False
 
     try:
