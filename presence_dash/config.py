@@ -249,9 +249,11 @@ class SalesforceConfig(ProviderCommon):
 
 
 GlanceGroupId = Annotated[int, Field(ge=1, le=2_147_483_647)]
-# Host names, optionally with a leading "*." for every subdomain (shared/providers/glance.md).
+# Host names, optionally with a leading "*." for every subdomain (shared/providers/glance.md),
+# and an optional ":port" (default: the port of base_url).
 DirectHost = Annotated[
-    str, StringConstraints(pattern=r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
+    str,
+    StringConstraints(pattern=r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:[1-9][0-9]{0,4})?$"),
 ]
 
 
@@ -272,8 +274,8 @@ class GlanceConfig(ProviderCommon):
     # Names shown for groups (the wall's visitor counts), e.g. {72431 = "Support site"}.
     group_labels: dict[int, Annotated[str, StringConstraints(max_length=60)]] = {}
     poll_seconds: float = Field(5, ge=0.05, le=3600)
-    # Presence servers the load balancer may send us to; empty: the registrable domain of
-    # base_url (glance.net -> glance.net and *.glance.net).
+    # Presence servers (host[:port]) the load balancer may send us to; empty: the
+    # registrable domain of base_url on its port (glance.net:443 and *.glance.net:443).
     direct_allowlist: list[DirectHost] = []
     # "http" only for a simulator on loopback: a real presence server is always https.
     direct_scheme: Literal["https", "http"] = "https"
@@ -287,10 +289,30 @@ class GlanceConfig(ProviderCommon):
             )
         if self.direct_scheme == "http" and _host_of(self.base_url) not in LOOPBACK_HOSTS:
             raise ValueError('direct_scheme = "http" is only allowed for a loopback base_url')
+        _check_direct_allowlist(self.base_url, self.direct_allowlist)
         return self
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def _check_direct_allowlist(base_url: str, entries: list[str]) -> None:
+    """Ports in range; an entry naming an internal address is refused at start rather than
+    at the first click: it would let Glance's answers send the bearer token inside the
+    network (the provider refuses such calls anyway, providers/glance_direct.py)."""
+    # Imported here: the providers package imports this module.
+    from .providers.glance_direct import is_internal, is_loopback
+
+    local = is_loopback(_host_of(base_url))
+    for n, entry in enumerate(entries):
+        host, _, port = entry.partition(":")
+        if port and int(port) > 65535:
+            raise ValueError(f"direct_allowlist[{n}]: {entry!r} has no valid port")
+        if not local and is_internal(host):
+            raise ValueError(
+                f"direct_allowlist[{n}]: {entry!r} is an internal address, "
+                "only allowed when base_url is on loopback (a simulator)"
+            )
 
 
 def _host_of(url: str) -> str:

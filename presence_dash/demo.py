@@ -251,6 +251,8 @@ def start_demo(
                 "partner_user_id": "presence-dash",
                 "api_key_env": "DEMO_GLANCE_API_KEY",
                 "direct_scheme": "http",  # the simulator's presence servers are on loopback
+                # ... and only they may be called there, each on its own port.
+                "direct_allowlist": list(glance_servers.sim.servers),
                 "poll_seconds": 2,
             },
         },

@@ -90,6 +90,8 @@ def glance_section(handle: GlanceSimHandle, **overrides: Any) -> dict[str, Any]:
         "partner_user_id": PARTNER_USER,
         "api_key_env": API_KEY_ENV,
         "direct_scheme": "http",
+        # On loopback only named ports may be called: the simulator's presence servers.
+        "direct_allowlist": list(handle.sim.servers),
         "poll_seconds": 0.2,
         "timeout_seconds": 3,
         **overrides,

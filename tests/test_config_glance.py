@@ -64,3 +64,20 @@ def test_plain_http_to_presence_servers_only_for_a_loopback_simulator() -> None:
 def test_the_api_key_comes_from_the_environment() -> None:
     with pytest.raises(ConfigError, match=r"^providers\.glance\.api_key_env: .*GLANCE_API_KEY"):
         settings_from_dict({"providers": {"glance": BASE}}, {})
+
+
+def test_allowlist_entries_take_a_port_and_internal_addresses_only_on_loopback() -> None:
+    ok = {**BASE, "direct_allowlist": ["*.glance.net:443", "presence.example.com"]}
+    glance = settings_from_dict({"providers": {"glance": ok}}, ENV).providers.glance
+    assert glance is not None and glance.direct_allowlist[0] == "*.glance.net:443"
+    for entry in ("127.0.0.1:6379", "10.0.0.5", "localhost:8000", "169.254.169.254"):
+        message = error_of({**BASE, "direct_allowlist": [entry]})
+        assert "direct_allowlist[0]" in message and "internal address" in message, message
+    assert "valid port" in error_of({**BASE, "direct_allowlist": ["glance.net:70000"]})
+    simulator = {
+        **BASE,
+        "base_url": "http://127.0.0.1:9400",
+        "direct_scheme": "http",
+        "direct_allowlist": ["127.0.0.1:9401"],
+    }
+    assert settings_from_dict({"providers": {"glance": simulator}}, ENV).providers.glance

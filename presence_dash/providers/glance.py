@@ -27,7 +27,7 @@ from ..model import Observation, Person
 from ..visitors import Visitor, VisitorBoard
 from ..warn_once import WarnOnce
 from .base import AuthFailed, Clock, PollingProvider, ProviderContext, UpdateFailed
-from .glance_direct import DirectServer, check_direct, default_allowlist
+from .glance_direct import DirectAllowlist, DirectServer, check_direct
 from .glance_records import MalformedRecords, is_present, parse_query, parse_record
 from .http_errors import describe_http_error, request_failed, retry_after_seconds
 
@@ -77,7 +77,9 @@ class GlanceProvider(PollingProvider):
         super().__init__(people, http, clock)
         self.config = config
         self._secret = secret  # the API key (login key flow) or the user's password
-        self.allowlist = config.direct_allowlist or default_allowlist(config.base_url)
+        self.allowlist = DirectAllowlist.build(
+            config.base_url, config.direct_allowlist, config.direct_scheme
+        )
         self.visitors = VisitorBoard(config.group_ids, on_dirty=on_visitors_changed)
         self._tokens: dict[int, _Token] = {}
         self._token_lock = threading.Lock()

@@ -199,7 +199,7 @@ def test_a_server_name_outside_the_allowlist_is_refused_and_not_called(
     glance_sim.arrive("v-ada")
     port = glance_sim.server_name(0).rsplit(":", 1)[1]
     glance_sim.point_direct("v-ada", direct.format(port=port))
-    glance = provider(glance_sim)  # default allowlist: the load balancer's host, 127.0.0.1
+    glance = provider(glance_sim)  # allowlist: the simulator's presence servers
 
     with pytest.raises(DirectServerRefused):
         glance.signal(GROUP, "v-ada", "invoke", COBROWSE)
@@ -211,7 +211,7 @@ def test_an_explicit_allowlist_admits_the_named_host(glance_sim: GlanceSimHandle
     glance_sim.arrive("v-ada")
     port = glance_sim.server_name(0).rsplit(":", 1)[1]
     glance_sim.point_direct("v-ada", f"localhost:{port}")
-    glance = provider(glance_sim, direct_allowlist=["localhost"])
+    glance = provider(glance_sim, direct_allowlist=[f"localhost:{port}"])
     assert glance.signal(GROUP, "v-ada", "invoke", COBROWSE).server == f"localhost:{port}"
     assert len(glance_sim.signals()) == 1
 

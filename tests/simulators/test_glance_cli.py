@@ -25,6 +25,8 @@ def test_simulate_glance_serves_demo_visitors_to_the_adapter(tmp_path: Path) -> 
             what="the simulator's start line",
         )
         assert printed[1] == f"http://127.0.0.1:{port}"
+        servers = re.search(r"direct_allowlist = \[(.*)\]", out.read_text())
+        assert servers
         config = GlanceConfig.model_validate(
             {
                 "base_url": printed[1],
@@ -33,6 +35,7 @@ def test_simulate_glance_serves_demo_visitors_to_the_adapter(tmp_path: Path) -> 
                 "partner_user_id": "presence.dash",
                 "api_key_env": "X",
                 "direct_scheme": "http",
+                "direct_allowlist": re.findall(r'"([^"]+)"', servers[1]),
             }
         )
         glance = GlanceProvider(config, "k3y", requests.Session(), utc_now)
