@@ -46,7 +46,13 @@ def test_on_the_phone_in_cisco_and_active_in_servicenow_is_busy_with_the_activit
     config = make_config(tmp_path, PEOPLE, sn_sim.url, providers={"cisco": cisco})
     server = dash_server(config, port=port)
     events = connect(server)
-    wait_for(lambda: events.status("ada") == "online", 10, what="ada online")
+
+    def online_in_both() -> bool:
+        sources = (events.people.get("ada") or {}).get("sources", {})
+        return all(sources.get(n, {}).get("status") == "online" for n in ("servicenow", "cisco"))
+
+    # Both sources have seen her available: the call that follows is a change seen happening.
+    wait_for(online_in_both, 10, what="ada online in ServiceNow and Cisco")
 
     mark = events.mark()
     cisco_sim.set_contact(ADA_URI, "AWAY", ["on-the-phone"])  # IM&P notifies the dashboard
