@@ -114,6 +114,9 @@ OPERATIONS: dict[tuple[str, str], Op] = {
         (Param("hours", {"type": "number", "exclusiveMinimum": 0, "maximum": 744}),),
     ),
     ("api.openapi_document", "GET"): Op("This document", {200: "application/json"}),
+    ("alerts_api.list_alerts", "GET"): Op(
+        "Open threshold alerts and each team's online count", {200: r.Alerts}
+    ),
     ("health.healthz", "GET"): Op("The process is alive", {200: r.Health}),
     ("health.readyz", "GET"): Op("Providers and database are ready", {200: r.Ready, 503: r.Ready}),
     ("health.metrics", "GET"): Op("Prometheus metrics", {200: TEXT}),

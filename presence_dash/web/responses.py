@@ -89,6 +89,32 @@ class History(Closed):
     changes: list[Change]
 
 
+class Alert(Closed):
+    id: str = Field(description="team:<team>:<kind> or person:<person id>:<kind>")
+    kind: Literal["below_minimum", "away_too_long", "busy_too_long"]
+    team: str
+    person_id: str | None
+    since: Timestamp = Field(description="when the condition began")
+    value: int = Field(description="people online (team) or minutes in the status (person)")
+    threshold: int
+    message: str
+
+
+class TeamAlertState(Closed):
+    min_online: int | None
+    max_away_minutes: int | None
+    max_busy_minutes: int | None
+    people: int
+    online: int
+    short: bool
+
+
+class Alerts(Closed):
+    server_time: Timestamp
+    alerts: list[Alert]
+    teams: dict[str, TeamAlertState]
+
+
 class Visitor(Open):
     group_id: int
     visitor_id: str
