@@ -7,9 +7,7 @@ seconds because every request and socket of a wall screen checks its token.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +15,8 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from ..db import UtcDateTime, metadata
+from .secret_cache import LookupCache
+from .secret_cache import digest as _digest
 
 kiosk_tokens = sa.Table(
     "kiosk_tokens",
@@ -48,10 +48,6 @@ class KioskToken:
         return self.revoked_at is None
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 class KioskTokens:
     def __init__(
         self, engine: sa.Engine, clock: Callable[[], datetime], monotonic: Callable[[], float]
@@ -59,8 +55,7 @@ class KioskTokens:
         self.engine = engine
         self.clock = clock
         self.monotonic = monotonic
-        self._cache: dict[str, tuple[float, KioskToken | None]] = {}
-        self._lock = threading.Lock()
+        self._cache: LookupCache[KioskToken | None] = LookupCache(monotonic, CACHE_SECONDS)
 
     def create(self, name: str, created_by: str) -> tuple[KioskToken, str]:
         """The new token and its secret (shown once)."""
@@ -84,8 +79,7 @@ class KioskTokens:
                 .values(revoked_by=revoked_by, revoked_at=self.clock())
             )
             row = conn.execute(kiosk_tokens.select().where(kiosk_tokens.c.id == token_id)).first()
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
         return _token(row) if row else None
 
     def verify(self, secret: str) -> KioskToken | None:
@@ -93,22 +87,16 @@ class KioskTokens:
         if not secret or len(secret) > MAX_TOKEN_CHARS:
             return None
         digest = _digest(secret)
-        now = self.monotonic()
-        with self._lock:
-            hit = self._cache.get(digest)
-        if hit and now - hit[0] < CACHE_SECONDS:
-            return hit[1]
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                kiosk_tokens.select().where(kiosk_tokens.c.token_sha256 == digest)
-            ).first()
-        token = _token(row) if row else None
-        found = token if token and token.active else None
-        with self._lock:
-            if len(self._cache) > 1000:
-                self._cache.clear()
-            self._cache[digest] = (now, found)
-        return found
+
+        def load() -> KioskToken | None:
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    kiosk_tokens.select().where(kiosk_tokens.c.token_sha256 == digest)
+                ).first()
+            token = _token(row) if row else None
+            return token if token and token.active else None
+
+        return self._cache.lookup(digest, load)
 
     def active_ids(self, ids: set[int]) -> set[int]:
         """Which of `ids` are still active (the periodic check that disconnects walls whose

@@ -10,15 +10,15 @@ CACHE_SECONDS there).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from ..db import UtcDateTime, metadata
+from .secret_cache import LookupCache
+from .secret_cache import digest as _digest
 
 sign_ins = sa.Table(
     "sign_ins",
@@ -33,12 +33,7 @@ sign_ins = sa.Table(
 # Every request and socket event of a signed-in browser asks; a sign-out on this node
 # drops its entry at once, one on another node is seen within this long.
 CACHE_SECONDS = 2.0
-MAX_CACHED = 1000
 MAX_ID_CHARS = 100
-
-
-def _digest(login_id: str) -> str:
-    return hashlib.sha256(login_id.encode("utf-8")).hexdigest()
 
 
 class SignIns:
@@ -53,8 +48,7 @@ class SignIns:
         self.clock = clock
         self.monotonic = monotonic
         self.lifetime = lifetime
-        self._cache: dict[str, tuple[float, bool]] = {}
-        self._lock = threading.Lock()
+        self._cache: LookupCache[bool] = LookupCache(monotonic, CACHE_SECONDS)
 
     def start(self, username: str) -> str:
         """A new sign-in for `username`; returns its id (for the session only). Ended
@@ -78,30 +72,24 @@ class SignIns:
         digest = _digest(login_id)
         with self.engine.begin() as conn:
             conn.execute(sign_ins.delete().where(sign_ins.c.id_sha256 == digest))
-        with self._lock:
-            self._cache.pop(digest, None)
+        self._cache.drop(digest)
 
     def active(self, login_id: object) -> bool:
         """Whether this sign-in exists and has not expired."""
         if not isinstance(login_id, str) or not login_id or len(login_id) > MAX_ID_CHARS:
             return False
         digest = _digest(login_id)
-        now = self.monotonic()
-        with self._lock:
-            hit = self._cache.get(digest)
-        if hit and now - hit[0] < CACHE_SECONDS:
-            return hit[1]
-        with self.engine.connect() as conn:
-            found = conn.execute(
-                sa.select(sign_ins.c.id_sha256).where(
-                    sign_ins.c.id_sha256 == digest, sign_ins.c.expires_at > self.clock()
-                )
-            ).first()
-        with self._lock:
-            if len(self._cache) >= MAX_CACHED:
-                self._cache.clear()
-            self._cache[digest] = (now, found is not None)
-        return found is not None
+
+        def load() -> bool:
+            with self.engine.connect() as conn:
+                found = conn.execute(
+                    sa.select(sign_ins.c.id_sha256).where(
+                        sign_ins.c.id_sha256 == digest, sign_ins.c.expires_at > self.clock()
+                    )
+                ).first()
+            return found is not None
+
+        return self._cache.lookup(digest, load)
 
     def active_among(self, login_ids: set[str]) -> set[str]:
         """Which of `login_ids` are still signed in (one query: the sweep that disconnects
@@ -116,11 +104,8 @@ class SignIns:
                 )
             )
             found = {r[0] for r in rows}
-        now = self.monotonic()
-        with self._lock:  # fresher than the cache: HTTP agrees with the sweep at once
-            for digest in by_digest:
-                if digest in self._cache:
-                    self._cache[digest] = (now, digest in found)
+        # Fresher than the cache: HTTP agrees with the sweep at once.
+        self._cache.refresh({d: d in found for d in by_digest})
         return {by_digest[d] for d in found}
 
     def purge_expired(self) -> int:
