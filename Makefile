@@ -29,11 +29,13 @@ test-fast: install
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
 # The schemathesis run of `make test` (300 examples) at length: FUZZ_EXAMPLES per run, half
-# on SQLite and half on PostgreSQL, the same fixed seed every time.
+# on SQLite and half on PostgreSQL, the same fixed seed every time; then the tests marked
+# `slow` (SLOW_TESTS=1: SIGTERM in 20 demo starts in a row, about 90 s).
 FUZZ_EXAMPLES ?= 4000
 .PHONY: fuzz
 fuzz: install
 	SCHEMATHESIS_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q tests/test_schemathesis.py $(PYTEST_ARGS)
+	SLOW_TESTS=1 $(BIN)/python -m pytest -q -m slow $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
