@@ -56,6 +56,19 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
+class PeopleDelta:
+    """What changed for a snapshot since a caller's `mark` (`people_delta`): the people whose
+    visible state changed (with their new version), and those whose only change is their
+    sources' `observed_at` (which moves on every poll while nothing else does)."""
+
+    mark: int  # pass it back next time
+    seq: int
+    changed: list[tuple[int, PersonView]]
+    observed: dict[str, tuple[datetime, ...]]  # per person, per source in name order
+    providers: dict[str, ProviderHealth]
+
+
+@dataclass(frozen=True)
 class SourceSince:
     """When one source's current state began, and whether that is known or first-seen."""
 
@@ -134,6 +147,11 @@ class PresenceBoard:
         self._triggers: dict[str, dict[str, SourceSince]] = {}
         self._key: dict[str, _StateKey] = dict.fromkeys(self._people, _UNKNOWN_KEY)
         self._dirty: dict[str, None] = {}  # insertion-ordered set
+        # For incremental snapshots (people_delta): a version per person that grows when what
+        # a user sees of them changes, and who was touched (seen or changed) when, latest last.
+        self._pver = dict.fromkeys(self._people, 0)
+        self._touches = 0
+        self._touched: dict[str, int] = {pid: 0 for pid in self._people}
         self._transitions: list[Transition] = []
         self._health_dirty = False
         self._seq = 0
@@ -190,6 +208,7 @@ class PresenceBoard:
                 continue
             old = per_person.get(source)
             per_person[source] = obs
+            self._touch(obs.person_id)  # observed_at moved
             since = self._src_since[obs.person_id]
             if obs.state_since is not None:  # the vendor says: believe it (never the future)
                 since[source] = SourceSince(min(obs.state_since, now), True)
@@ -261,6 +280,8 @@ class PresenceBoard:
             }
             for pid in self._people:
                 self._key[pid] = self._state_key(pid) if self._obs[pid] else _UNKNOWN_KEY
+                self._pver[pid] += 1
+                self._touch(pid)
                 saved_person = saved.people.get(pid)
                 status = self._key[pid][0]
                 if saved_person and status not in (saved_person.status, Status.UNKNOWN):
@@ -333,6 +354,24 @@ class PresenceBoard:
                 self._seq, [self._view(pid) for pid in self._people], dict(self._health)
             )
 
+    def people_delta(self, mark: int, known: dict[str, int]) -> PeopleDelta:
+        """People touched after `mark` (-1: everyone), for a caller that keeps each person's
+        rendering: a full view for those whose version is not the one in `known`, only the
+        observation times for the others. Everyone in `people()` order is theirs to keep."""
+        with self._lock:
+            changed: list[tuple[int, PersonView]] = []
+            observed: dict[str, tuple[datetime, ...]] = {}
+            for pid, touch in reversed(self._touched.items()):
+                if touch <= mark:
+                    break  # latest first: the rest were already seen
+                version = self._pver[pid]
+                if known.get(pid) == version:
+                    obs = self._obs[pid]
+                    observed[pid] = tuple(obs[name].observed_at for name in sorted(obs))
+                else:
+                    changed.append((version, self._view(pid)))
+            return PeopleDelta(self._touches, self._seq, changed, observed, dict(self._health))
+
     def changes_since(self, seq: int) -> tuple[int, list[PersonView]] | None:
         """People changed after batch `seq`, or None when the log no longer reaches back
         that far (or `seq` is from another server run): the caller then sends a snapshot."""
@@ -399,8 +438,7 @@ class PresenceBoard:
                 self._estimate_since(pid, key[0], now)  # a later source may know better
             if key != old:
                 self._key[pid] = key
-                self._dirty[pid] = None
-                self._version += 1
+                self._changed(pid)
                 changed = True
         self._triggers.clear()
         if changed:
@@ -443,10 +481,21 @@ class PresenceBoard:
         else:
             at, exact = (self._since[pid] if self._key[pid][0] is status else now), False
         if (at, exact) != (self._since[pid], self._since_exact[pid]):
-            self._dirty[pid] = None
-            self._version += 1
+            self._changed(pid)
             self._on_dirty()
         self._set_since(pid, at, exact=exact, provisional=not exact)
+
+    def _changed(self, pid: str) -> None:
+        """What users see of `pid` changed: in the next batch, and a new rendering."""
+        self._dirty[pid] = None
+        self._version += 1
+        self._pver[pid] += 1
+        self._touch(pid)
+
+    def _touch(self, pid: str) -> None:
+        self._touches += 1
+        self._touched.pop(pid, None)  # to the end: one entry per person, however often
+        self._touched[pid] = self._touches
 
     def _set_since(self, pid: str, at: datetime, *, exact: bool, provisional: bool) -> None:
         self._since[pid] = at

@@ -2,22 +2,26 @@
 
 At most one `presence` batch per push interval. The batch payload is built once and
 python-socketio encodes a broadcast packet once for all recipients, so the cost per batch
-grows with the number of clients only by the socket writes themselves.
+grows with the number of clients only by the socket writes themselves. The snapshot is
+encoded once per board version for every client that asks (snapshot_cache.py).
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
 
+from engineio.packet import Packet
 from flask_socketio import SocketIO
 
 from .board import Batch, PresenceBoard
 from .metrics import Metrics
 from .paced_push import PacedPush
 from .providers.base import Clock
-from .serialize import person_json, providers_json, snapshot_json, without_error_details
+from .serialize import person_json, providers_json, without_error_details
+from .snapshot_cache import SnapshotCache
 from .timefmt import iso_z
 
 STALENESS_CHECK_S = 1.0
@@ -41,7 +45,7 @@ class PushHub(PacedPush):
         self.clock = clock
         self.metrics = metrics
         self.on_batch = on_batch
-        self._snapshot_cache: tuple[tuple[int, int], dict[str, Any]] | None = None
+        self._snapshot = SnapshotCache(board, clock, on_encode=metrics.snapshot_encodes.inc)
         self._before_broadcast: Callable[[], object] = lambda: None
 
     def guard_sends(self, check: Callable[[], object]) -> None:
@@ -77,17 +81,17 @@ class PushHub(PacedPush):
                 for state in ("ok", "degraded", "down", "disabled"):
                     self.metrics.provider_up.labels(name, state).set(h.state.value == state)
 
+    def snapshot_packet(self, details: bool = True) -> Packet:
+        """The `snapshot` event as one encoded Engine.IO packet for every client (send it with
+        `eio.send_packet`): encoded once per board version, never once per client, because
+        hundreds of browsers reconnecting at once (a server restart) each need it.
+        `details=False`: provider errors left out (non-admins)."""
+        return self._snapshot.packet(details)
+
+    def snapshot_body(self, details: bool = True) -> str:
+        """The snapshot body as JSON text (`GET /api/presence`), from the same cache."""
+        return self._snapshot.body(details)
+
     def snapshot_payload(self, details: bool = True) -> dict[str, Any]:
-        """The snapshot body; rebuilt only when the board changed, because hundreds of
-        browsers reconnecting at once (a server restart) would otherwise each cost a full
-        rebuild. `details=False`: provider errors left out (non-admins)."""
-        # Keyed on seq too: a publish moves seq without changing what people show.
-        version = (self.board.version, self.board.seq)
-        cached = self._snapshot_cache
-        if cached is None or cached[0] != version:
-            cached = (version, snapshot_json(self.board.snapshot(), self.clock()))
-            self._snapshot_cache = cached
-        body = {**cached[1], "server_time": iso_z(self.clock())}
-        if not details:
-            body["providers"] = without_error_details(body["providers"])
-        return body
+        """The snapshot body as a dict, for the pages' first paint."""
+        return json.loads(self._snapshot.body(details))

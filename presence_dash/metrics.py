@@ -20,6 +20,7 @@ class Metrics:
     batch_changes: Counter
     batch_seconds: Histogram
     clients: Gauge
+    snapshot_encodes: Counter
     resyncs: Counter
     polls: Counter
     poll_seconds: Histogram
@@ -44,6 +45,11 @@ class Metrics:
                 registry=r,
             ),
             clients=Gauge("socketio_clients", "Connected Socket.IO clients", registry=r),
+            snapshot_encodes=Counter(
+                "presence_snapshot_encodes",
+                "Snapshot bodies encoded (once per board version, shared by every client)",
+                registry=r,
+            ),
             resyncs=Counter("socketio_resyncs", "Resync requests", ["answer"], registry=r),
             polls=Counter(
                 "provider_polls", "Provider refreshes", ["provider", "result"], registry=r

@@ -35,13 +35,22 @@ def register_socket_handlers(
     def _details(sid: str) -> bool:
         return gate is None or gate.sees_details(sid)
 
+    def send_snapshot(sid: str) -> None:
+        """The `snapshot` event, as the one packet every client is sent (hub.snapshot_packet):
+        handed to Engine.IO directly, because python-socketio's emit would walk and encode
+        the 1.2 MB payload again for each client (issue 13)."""
+        server = socketio.server
+        eio_sid = server.manager.eio_sid_from_sid(sid, "/")
+        if eio_sid is not None:  # gone meanwhile
+            server.eio.send_packet(eio_sid, hub.snapshot_packet(_details(sid)))
+
     def on_connect(auth: Any = None) -> None:
         if gate is not None and not gate.socket_connect(request.sid):  # type: ignore[attr-defined]
             raise ConnectionRefusedError("sign in first (or use a valid wall link)")
         metrics.clients.inc()
         details = _details(request.sid)  # type: ignore[attr-defined]
         join_room(DETAILS_ROOM if details else SUMMARY_ROOM)
-        emit("snapshot", hub.snapshot_payload(details))
+        send_snapshot(request.sid)  # type: ignore[attr-defined]
         alerts = current_app.extensions.get("presence_dash.alerts")  # web/alerts_api.py
         if alerts is not None:
             emit("alerts", alerts.body())
@@ -63,13 +72,13 @@ def register_socket_handlers(
             sid = request.sid  # type: ignore[attr-defined]
             warn_bad(f"resync from {sid} without an integer seq: {message!r:.100}", key=sid)
             emit("error", {"code": "bad_resync", "message": 'resync needs {"seq": <int>}'})
-            emit("snapshot", hub.snapshot_payload(_details(request.sid)))
+            send_snapshot(sid)
             metrics.resyncs.labels("snapshot").inc()
             return
         changes = hub.board.changes_since(seq)
         if changes is None:
             metrics.resyncs.labels("snapshot").inc()
-            emit("snapshot", hub.snapshot_payload(_details(request.sid)))
+            send_snapshot(request.sid)  # type: ignore[attr-defined]
             return
         current, views = changes
         metrics.resyncs.labels("diff").inc()

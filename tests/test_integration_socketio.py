@@ -3,8 +3,12 @@ watched by a real Socket.IO client over a websocket and by plain HTTP requests."
 
 from __future__ import annotations
 
+import json
+import math
 import re
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +257,32 @@ def test_pages_carry_a_strict_content_security_policy(
         assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
         assert "frame-ancestors 'none'" in csp
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _snapshot_encodes(server: DashServer) -> float:
+    found = re.search(r"^presence_snapshot_encodes_total (\S+)$", server.get("/metrics").text, re.M)
+    assert found, "presence_snapshot_encodes_total missing from /metrics"
+    return float(found.group(1))
+
+
+@pytest.mark.parametrize("async_mode", ["eventlet", "gevent"])
+def test_fifty_connects_share_one_encoded_snapshot(
+    async_mode: str, ready_dash: Callable[..., DashServer], connect: Any
+) -> None:
+    # A slow poll: after the first one nothing changes while the clients connect, so every
+    # encode beyond the first is one too many (bar the once-a-second server_time).
+    server = ready_dash(async_mode, poll_seconds=60)
+    _settled(connect(server)[1])
+    before = _snapshot_encodes(server)
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        recorders = list(pool.map(lambda _: connect(server)[1], range(50)))
+    snapshots = [events.wait("snapshot") for events in recorders]
+    elapsed = time.monotonic() - started
+    encodes = _snapshot_encodes(server) - before
+    assert {json.dumps(s["people"]) for s in snapshots} == {json.dumps(snapshots[0]["people"])}
+    assert {s["seq"] for s in snapshots} == {snapshots[0]["seq"]}
+    # One body per details flag, again at most once a second for server_time: not one per
+    # client (50).
+    assert encodes <= 2 * (math.ceil(elapsed) + 1), (encodes, elapsed)
+    assert encodes < 25, (encodes, elapsed)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from ..history import window
@@ -18,7 +18,8 @@ MAX_HISTORY_HOURS = 24 * 31
 
 @bp.get("/presence")
 def presence() -> ResponseReturnValue:
-    return jsonify(runtime().hub.snapshot_payload(sees_details()))
+    # The cached text the sockets' snapshot is made of: encoded once per board version.
+    return Response(runtime().hub.snapshot_body(sees_details()), mimetype="application/json")
 
 
 @bp.get("/people/<person_id>/history")
