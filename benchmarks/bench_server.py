@@ -5,7 +5,8 @@
 MODE is eventlet or gevent. Changes go through the real path (provider -> ProviderRunner ->
 PresenceBoard -> PushHub -> Socket.IO); only the vendor is synthetic. Flipping starts on
 `POST /_bench/go` so that clients can connect and take their snapshots first;
-`GET /_bench/stats` reports how many flips the provider made. Started by fanout.py.
+`GET /_bench/stats` reports how many flips the provider made. Started by fanout.py; served by
+launch.serve like the real command.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ if __name__ == "__main__":
 import logging
 import os
 import random
-import resource
 import tempfile
 import time
 from collections.abc import Sequence
@@ -34,6 +34,7 @@ from presence_dash.auth.gate import allow_route
 from presence_dash.auth.policy import PUBLIC
 from presence_dash.config import settings_from_dict
 from presence_dash.factory import create_app
+from presence_dash.launch import listen, serve
 from presence_dash.model import Observation, Person, Status
 from presence_dash.providers.base import Clock, PollingProvider
 from presence_dash.timefmt import utc_now
@@ -106,9 +107,6 @@ def main(argv: list[str]) -> int:
     people, rate, port = int(argv[1]), float(argv[2]), int(argv[3])
     push_ms = int(argv[4]) if len(argv) > 4 else 100
     logging.basicConfig(level=logging.WARNING)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < 65536:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(65536, hard), hard))
 
     # The status history goes to a throw-away SQLite file (fanout.py deletes its directory).
     database = argv[5] if len(argv) > 5 else f"sqlite:///{tempfile.mkdtemp()}/history.db"
@@ -148,12 +146,12 @@ def main(argv: list[str]) -> int:
     app.add_url_rule("/_bench/stats", "bench_stats", stats)
     for endpoint in ("bench_go", "bench_stats"):  # loopback-only control routes
         allow_route(app, endpoint, PUBLIC)
+    listener = listen("127.0.0.1", port)
     runtime.start()
     print(f"bench server ({mode}) pid {os.getpid()} on 127.0.0.1:{port}", flush=True)
     try:
-        runtime.socketio.run(
-            app, host="127.0.0.1", port=port, log_output=False, allow_unsafe_werkzeug=True
-        )
+        # Served as `presence-dash serve` serves (launch.serve: [server] max_connections).
+        serve(app, listener, mode, lambda: None, settings.server.max_connections)
     finally:
         runtime.stop()
     return 0

@@ -209,6 +209,7 @@ def _serve(ns: argparse.Namespace) -> int:
                 log_output=False,
                 allow_unsafe_werkzeug=True,
             ),
+            max_connections=server.max_connections,
         )
     finally:
         if runtime is not None:

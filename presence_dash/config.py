@@ -52,6 +52,9 @@ class ServerConfig(_Section):
     database: str = "sqlite:///presence-dash.db"
     message_queue: str = ""
     change_log_size: int = Field(1024, ge=16, le=1_000_000)
+    # Open connections served at once (websockets, long-polls, page loads); eventlet's own
+    # default of 1,024 refused every browser past it (issue 13).
+    max_connections: int = Field(10_000, ge=16, le=1_000_000)
 
 
 class PersonConfig(_Section):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import resource
 import signal
 import socket
 import sys
@@ -19,6 +20,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 _SERVING_COMMANDS = {"serve", "demo", "worker"}
+# File descriptors besides the connections: the listener, database, Redis, provider
+# sessions, simulators in the demo, log files.
+FD_HEADROOM = 200
+DEFAULT_MAX_CONNECTIONS = 10_000
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -93,11 +98,36 @@ def listen(host: str, port: int, backlog: int = 1024) -> socket.socket:
     return sock
 
 
+def fd_limit_problem(max_connections: int) -> str | None:
+    """Make room for `max_connections` open sockets: raise the soft limit on open files
+    (`ulimit -n`) up to the hard limit if it is lower than they need; a one-line warning when
+    even that is not enough (the server then refuses connections past the limit with
+    EMFILE, and the listener stops accepting for everyone)."""
+    needed = max_connections + FD_HEADROOM
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        wanted = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+            soft = wanted
+        except (ValueError, OSError):
+            pass  # keep the soft limit; the warning below says what it means
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return None
+    return (
+        f"open files limit (ulimit -n) is {soft}, below the {needed} that [server] "
+        f"max_connections = {max_connections} needs: connections past about "
+        f"{max(0, soft - FD_HEADROOM)} will fail; raise it (ulimit -n, systemd LimitNOFILE=) "
+        "or lower max_connections"
+    )
+
+
 def serve(
     app: Any,
     listener: socket.socket,
     mode: str,
     run_threading: Callable[[], None],
+    max_connections: int = DEFAULT_MAX_CONNECTIONS,
 ) -> None:
     """Serve `app` on `listener` until SIGTERM or SIGINT, then return (the caller stops the
     runtime). `run_threading` serves in threading mode (Werkzeug binds its own socket).
@@ -108,7 +138,14 @@ def serve(
     threading.Thread (the demo's simulators serve requests in them) the thread's bare
     `except:` swallows it and the server keeps running: SIGTERM ignored, about once in a
     dozen demo runs. Nor do we wait for open connections on the way out (eventlet's
-    wsgi.server does, and a connected websocket never ends by itself)."""
+    wsgi.server does, and a connected websocket never ends by itself).
+
+    `max_connections` bounds the connections served at once (each websocket holds one for
+    its life): eventlet's pool (`max_size`, 1,024 by default: the 1,025th browser waited
+    forever) and gevent's (`spawn`, unbounded by default)."""
+    problem = fd_limit_problem(max_connections)
+    if problem is not None:
+        logging.getLogger(__name__).warning("%s", problem)
     if mode not in ("eventlet", "gevent"):
         listener.close()
         signal.signal(signal.SIGTERM, _interrupt)
@@ -124,7 +161,9 @@ def serve(
     if mode == "eventlet":
         eventlet = importlib.import_module("eventlet")
         wsgi = importlib.import_module("eventlet.wsgi")
-        server = eventlet.spawn(wsgi.server, listener, app, log_output=False)
+        server = eventlet.spawn(
+            wsgi.server, listener, app, log_output=False, max_size=max_connections
+        )
         while not stopping and not server.dead:
             eventlet.sleep(0.1)
         if server.dead:
@@ -132,7 +171,7 @@ def serve(
     else:
         gevent = importlib.import_module("gevent")
         pywsgi = importlib.import_module("gevent.pywsgi")
-        wsgi_server = pywsgi.WSGIServer(listener, app, log=None)
+        wsgi_server = pywsgi.WSGIServer(listener, app, log=None, spawn=max_connections)
         wsgi_server.start()
         while not stopping:
             gevent.sleep(0.1)
