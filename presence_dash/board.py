@@ -341,6 +341,16 @@ class PresenceBoard:
             transitions, self._transitions = self._transitions, []
             return Batch(self._seq, [self._view(pid) for pid in ids], transitions)
 
+    def continue_from(self, seq: int) -> None:
+        """Number the next batch after `seq`: a worker taking over continues the stream its
+        predecessor published (cluster/feed_log.continue_seq). The change log is dropped,
+        since its numbers were this board's own."""
+        with self._lock:
+            if seq > self._seq:
+                self._seq = seq
+                self._log.clear()
+                self._version += 1
+
     def take_health_change(self) -> dict[str, ProviderHealth] | None:
         with self._lock:
             if not self._health_dirty:

@@ -99,6 +99,25 @@ class BoardStateStore(BackgroundWriter):
 
 
 def _person_row(pid: str, person: SavedPerson) -> dict[str, Any]:
+    return {
+        "person_id": pid,
+        "status": person.status.value,
+        "since": person.since,
+        "since_exact": person.since_exact,
+        "sources": sources_text(person),
+        "saved_at": person.saved_at,
+    }
+
+
+def _saved_person(row: sa.Row) -> SavedPerson:
+    return SavedPerson(
+        Status(row.status), row.since, row.since_exact, row.saved_at, saved_sources(row.sources)
+    )
+
+
+def sources_text(person: SavedPerson) -> str:
+    """A saved person's sources as JSON text (here a column; in Redis part of a hash value,
+    cluster/board_feed.py)."""
     sources = {
         name: {
             "status": src.status.value,
@@ -109,18 +128,12 @@ def _person_row(pid: str, person: SavedPerson) -> dict[str, Any]:
         }
         for name, src in person.sources.items()
     }
+    return json.dumps(sources, sort_keys=True)
+
+
+def saved_sources(text: str) -> dict[str, SavedSource]:
+    """`sources_text` read back; raises ValueError, TypeError or KeyError on other shapes."""
     return {
-        "person_id": pid,
-        "status": person.status.value,
-        "since": person.since,
-        "since_exact": person.since_exact,
-        "sources": json.dumps(sources, sort_keys=True),
-        "saved_at": person.saved_at,
-    }
-
-
-def _saved_person(row: sa.Row) -> SavedPerson:
-    sources = {
         str(name): SavedSource(
             Status(src["status"]),
             src.get("detail"),
@@ -128,9 +141,8 @@ def _saved_person(row: sa.Row) -> SavedPerson:
             parse_iso_z(src["since"]),
             bool(src["since_exact"]),
         )
-        for name, src in json.loads(row.sources).items()
+        for name, src in json.loads(text).items()
     }
-    return SavedPerson(Status(row.status), row.since, row.since_exact, row.saved_at, sources)
 
 
 def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], key: str) -> None:

@@ -22,6 +22,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -55,6 +56,24 @@ class ServerConfig(_Section):
     # Open connections served at once (websockets, long-polls, page loads); eventlet's own
     # default of 1,024 refused every browser past it (issue 13).
     max_connections: int = Field(10_000, ge=16, le=1_000_000)
+    # Several web nodes and two workers on one Redis (docs/deployment.md): "all" is one
+    # process doing everything; "web" serves browsers and leaves the providers to a worker;
+    # "worker" is what `presence-dash worker` runs.
+    role: Literal["all", "web", "worker"] = "all"
+    leader_ttl_s: float = Field(10.0, ge=1.0, le=300.0)  # a dead leader's lock lasts this long
+    # Every Redis key and the Socket.IO channel start with this, so deployments (or tests)
+    # can share one Redis; pub/sub ignores the database number in the URL.
+    redis_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] = (
+        "presence-dash"
+    )
+
+    @field_validator("role")
+    @classmethod
+    def _role_needs_redis(cls, role: str, info: ValidationInfo) -> str:
+        queue = info.data.get("message_queue", "")
+        if role != "all" and not str(queue).startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f'role "{role}" needs message_queue = "redis://..."')
+        return role
 
 
 class PersonConfig(_Section):

@@ -1,0 +1,106 @@
+"""What one process of a cluster shares across its parts: its role, the Redis link and key
+names, the cluster metrics, and (on a worker) the current term. The factory builds the
+role's parts from it (`socketio_options`, `worker_emitter`, `web_feed`, `hook_relay`);
+`readiness` is what `/readyz` adds for the role."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import socketio as python_socketio
+
+from ..board import PresenceBoard
+from ..config import Settings
+from .board_feed import BoardFeed, FencedEmitter
+from .hook_relay import HookRelay
+from .keys import ClusterKeys
+from .leader import RedisLease
+from .metrics import ClusterMetrics
+from .redis_link import RedisDown, RedisLink
+from .web_feed import WebFeed
+
+
+@dataclass
+class ClusterContext:
+    role: str  # "web" or "worker"
+    settings: Settings
+    keys: ClusterKeys
+    link: RedisLink
+    metrics: ClusterMetrics
+    worker_id: str
+    # Worker only: whether this worker leads now, and what ends the term at once.
+    leading: Callable[[], bool] = lambda: False
+    on_fenced: Callable[[str], object] = lambda reason: None
+    emitter: FencedEmitter | None = field(default=None)
+
+    @classmethod
+    def create(cls, settings: Settings, role: str) -> ClusterContext:
+        server = settings.server
+        metrics = ClusterMetrics.create()
+        timeout = min(2.0, server.leader_ttl_s / 4)
+        return cls(
+            role,
+            settings,
+            ClusterKeys(server.redis_prefix),
+            RedisLink(server.message_queue, metrics, timeout),
+            metrics,
+            f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}",
+        )
+
+    def socketio_options(self) -> dict[str, Any]:
+        """A worker emits through the documented external, write-only Redis emitter; a web
+        node's SocketIO listens on the same channel and delivers to its own clients."""
+        url = self.settings.server.message_queue
+        channel = self.keys.socketio_channel
+        if self.role == "worker":
+            manager = python_socketio.RedisManager(url, channel=channel, write_only=True)
+            return {"client_manager": manager}
+        return {"message_queue": url, "channel": channel}
+
+    def worker_emitter(
+        self, socketio: Any, board: PresenceBoard, clock: Callable[[], datetime]
+    ) -> FencedEmitter:
+        feed = BoardFeed(self.link, self.keys, self.metrics, self.settings.server.change_log_size)
+        self.emitter = FencedEmitter(socketio, feed, board, clock, self.on_fenced)
+        return self.emitter
+
+    def web_feed(self, clock: Callable[[], datetime], board: PresenceBoard) -> WebFeed:
+        return WebFeed(self.link, self.keys, clock, board)
+
+    def hook_relay(self) -> HookRelay:
+        return HookRelay(self.link, self.keys, self.metrics)
+
+    def lease(self) -> RedisLease:
+        return RedisLease(self.link, self.keys, self.worker_id, self.settings.server.leader_ttl_s)
+
+    def readiness(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """(what /readyz shows of the cluster, problems). A web node needs Redis and a known
+        leader; a worker needs Redis (a standby is ready: ready to take over)."""
+        problems: dict[str, str] = {}
+        redis_problem = self.link.ping()
+        leader = None
+        if redis_problem is None:
+            try:
+                leader = self.lease().holder()
+            except RedisDown as exc:
+                redis_problem = str(exc)
+        if redis_problem:
+            problems["redis"] = redis_problem
+        elif leader is None and self.role == "web":
+            problems["leader"] = "no worker leads (start `presence-dash worker`)"
+        body = {
+            "role": self.role,
+            "redis": "ok" if redis_problem is None else "unreachable",
+            "leader": leader.split(":", 1)[1] if leader else None,
+            "term": int(leader.split(":", 1)[0]) if leader else None,
+        }
+        if self.role == "worker":
+            body["leading"] = self.leading()
+            body["worker_id"] = self.worker_id
+        return body, problems
