@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # pytest-xdist workers; `make test TEST_WORKERS=0` runs in one process (easier to debug).
 TEST_WORKERS ?= 4
 
-.PHONY: install run test test-fast lint audit format bench bench-recovery bench-browser screenshot clean
+.PHONY: install run test test-fast lint lint-js audit format bench bench-recovery bench-browser screenshot clean
 
 install: $(STAMP)
 
@@ -22,6 +22,7 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory lint-js
 	$(BIN)/bandit -q -r presence_dash -ll
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
@@ -40,6 +41,18 @@ fuzz: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory lint-js
+
+# The browser floor (Chromium 69, Safari 14: docs/accessibility.md): eslint (es-x, compat) on
+# static/js and stylelint (doiuse) on static/css, from package-lock.json. node_modules also
+# holds axe-core for tests/browser/test_accessibility.py.
+NODE_STAMP := node_modules/.package-lock.json
+lint-js: $(NODE_STAMP)
+	npx --no-install eslint --max-warnings 0 static/js
+	npx --no-install stylelint --max-warnings 0 'static/css/**/*.css'
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
 
 # Static security checks (bandit, medium severity and up) and known-vulnerable dependencies
 # (pip-audit; needs the PyPI/OSV vulnerability service, see scripts/audit_dependencies.sh).
@@ -68,4 +81,4 @@ screenshot: install
 	$(BIN)/python scripts/screenshot_wall.py docs/img
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

@@ -41,7 +41,8 @@ export function fillSources(list, sources) {
       if (src.stale) item.append(el("span", "source-stale", "stale"));
       return item;
     });
-  list.replaceChildren(...items);
+  list.textContent = "";
+  list.append(...items);
 }
 
 /** A person element with empty text; the renderer fills it like any changed person. */

@@ -4,6 +4,7 @@
  * and PIN with copy buttons and the "Open host view" link. Vendor errors stay in the dialog.
  */
 
+import { closeModal, openModal } from "./modal.js";
 import { localToUtc, newIdempotencyKey, startSession, formatLocal } from "./screenmeet-api.js";
 
 export class StartDialog {
@@ -38,8 +39,8 @@ export class StartDialog {
       event.preventDefault();
       this.send();
     });
-    dialog.querySelector("#sm-cancel").addEventListener("click", () => dialog.close());
-    dialog.querySelector("#sm-done").addEventListener("click", () => dialog.close());
+    dialog.querySelector("#sm-cancel").addEventListener("click", () => closeModal(dialog));
+    dialog.querySelector("#sm-done").addEventListener("click", () => closeModal(dialog));
     for (const button of dialog.querySelectorAll("[data-copy]")) {
       button.addEventListener("click", () => this.copy(button));
     }
@@ -60,7 +61,7 @@ export class StartDialog {
     this.dialog.querySelector("#sm-start").min = now.toISOString().slice(0, 16);
     this.showPrefsForType();
     this.key = newIdempotencyKey();
-    this.dialog.showModal();
+    openModal(this.dialog);
     this.type.focus();
   }
 
@@ -144,7 +145,8 @@ export class StartDialog {
     host.href = session.host_url || "#";
     host.hidden = !session.host_url;
     const notes = this.dialog.querySelector("#sm-notes");
-    notes.replaceChildren(
+    notes.textContent = "";
+    notes.append(
       ...(session.notes || []).map((text) => {
         const item = document.createElement("li");
         item.textContent = text;

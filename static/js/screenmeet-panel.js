@@ -100,7 +100,8 @@ export class SessionsPanel {
     const current = [...this.list.children];
     // Re-inserting a row would take the focus out of a field being typed in.
     if (current.length !== items.length || items.some((node, i) => node !== current[i])) {
-      this.list.replaceChildren(...items);
+      this.list.textContent = "";
+      this.list.append(...items);
     }
     this.count.textContent = items.length ? `${items.length} open` : "";
     this.empty.textContent = "No open sessions.";

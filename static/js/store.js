@@ -6,7 +6,8 @@
 /** The statuses in the order the counts show them: free, then less and less reachable. */
 export const STATUSES = ["online", "busy", "away", "offline", "unknown"];
 
-const zeroCounts = () => Object.fromEntries(STATUSES.map((status) => [status, 0]));
+// Not Object.fromEntries: Chromium 73+, and TVs run Chromium 69.
+const zeroCounts = () => STATUSES.reduce((counts, status) => ({ ...counts, [status]: 0 }), {});
 
 function samePerson(a, b) {
   return (

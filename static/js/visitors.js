@@ -6,6 +6,7 @@
  */
 
 import { el } from "./dom.js";
+import { closeModal, openModal } from "./modal.js";
 import { sinceText } from "./timefmt.js";
 import { fetchVisitors, sendSignal, startCobrowse } from "./visitors-api.js";
 
@@ -97,7 +98,8 @@ export function initVisitors({ socket }) {
       applyState(row, actionState.get(key));
       return row;
     });
-    list.replaceChildren(...rows);
+    list.textContent = "";
+    list.append(...rows);
     for (const key of [...actionState.keys()]) if (!present.has(key)) actionState.delete(key);
     count.textContent = `${data.visitors.length} present`;
     empty.hidden = data.visitors.length > 0;
@@ -196,7 +198,7 @@ class SignalDialog {
     this.error = node.querySelector(".signal-error");
     this.target = node.querySelector(".signal-target");
     this.onSend = null;
-    node.querySelector("[data-close]").addEventListener("click", () => node.close());
+    node.querySelector("[data-close]").addEventListener("click", () => closeModal(node));
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit();
@@ -207,7 +209,7 @@ class SignalDialog {
     this.onSend = onSend;
     this.target.textContent = visitor.visitor_id;
     this.error.hidden = true;
-    this.node.showModal();
+    openModal(this.node);
   }
 
   submit() {
@@ -224,7 +226,7 @@ class SignalDialog {
     if (mtype === "invoke" && !/^GLANCE(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(payload.func || "")) {
       return this.fail("invoke needs data.func naming a Glance function, e.g. GLANCE.Cobrowse.Visitor.startSession.");
     }
-    this.node.close();
+    closeModal(this.node);
     this.onSend(mtype, payload);
   }
 

@@ -6,6 +6,8 @@
 
 export function initChime({ enabled, hint }) {
   if (!enabled) return { play() {}, ready: () => false };
+  // Safari 14 has only the prefixed constructor; neither means no chime.
+  // eslint-disable-next-line compat/compat -- feature-detected here
   const AudioCtx = window.AudioContext || window.webkitAudioContext;
   if (!AudioCtx) return { play() {}, ready: () => false };
   let ctx = null;
