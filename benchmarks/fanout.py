@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/fanout.py [--people 5000] [--clients 1000] [--rate 200]
         [--duration 20] [--modes eventlet,gevent] [--push-interval-ms 100] [--repeat 1]
-        [--out results.md|results.json] [--smoke]
+        [--out results.md|results.json] [--smoke] [--reference] [--storm]
 
 `make bench ARGS="..."` runs the same. For each async mode: starts benchmarks/bench_server.py
 (the real app with a synthetic provider that flips R random people per second), opens C
@@ -12,6 +12,13 @@ clients only when node/npm are missing), starts the changes, waits a warm-up, th
 receiving it, deliveries/s, and the CPU of the server and of the load generator
 (psutil cpu_times delta / wall time; 100% = one core). Everything runs on 127.0.0.1 and every
 process is stopped at the end, also on errors. See docs/benchmarks.md.
+
+--reference adds the Node socket.io v4 reference server (benchmarks/reference/server.mjs: the
+same messages, batching and snapshot size) to the modes, and turns on --storm: after the
+measured window every client disconnects and all of them connect again at once, changes still
+flowing (time until each has its snapshot, ping-timeout drops). Modes run in alternating order
+across repeats (forwards, then backwards). Per mode it also reports server CPU per connecting
+client during the ramp and the server's RSS per connected client.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ HERE = Path(__file__).resolve().parent
 SERVER = HERE / "bench_server.py"
 LOADGEN_JS = HERE / "loadgen.mjs"
 LOADGEN_PY = HERE / "loadgen_py.py"
+REFERENCE = HERE / "reference"
 
 COLUMNS = (
     ("mode", "mode", "{}"),
@@ -52,11 +60,20 @@ COLUMNS = (
     ("batches/s/client", "batches_per_s_per_client", "{:.1f}"),
     ("server CPU %", "server_cpu_pct", "{:.0f}"),
     ("loadgen CPU %", "loadgen_cpu_pct", "{:.0f}"),
+    ("CPU µs/send", "cpu_us_per_send", "{:.1f}"),
     ("other CPU %", "other_cpu_pct", "{:.0f}"),
     ("loadgen lag p99 ms", "loadgen_loop_delay_p99_ms", "{:.0f}"),
     ("clients", "clients_connected", "{}"),
     ("seq gaps", "seq_gaps", "{}"),
     ("disconnects", "disconnects_during", "{}"),
+    ("ramp s", "ramp_seconds", "{:.1f}"),
+    ("CPU ms/connect", "cpu_ms_per_connect", "{:.1f}"),
+    ("RSS KB/client", "rss_kb_per_client", "{:.0f}"),
+    ("storm s", "storm_seconds", "{:.1f}"),
+    ("storm snapshots", "storm_snapshots", "{}"),
+    ("storm ping timeouts", "storm_ping_timeouts", "{}"),
+    ("storm reconnects", "storm_reconnects", "{}"),
+    ("storm peak RSS MB", "storm_peak_rss_mb", "{:.0f}"),
 )
 
 
@@ -88,6 +105,58 @@ def loadgen_command(python_fallback: bool) -> tuple[list[str], str]:
     if not python_fallback:
         print("node/npm not found: falling back to python-socketio clients", flush=True)
     return [sys.executable, str(LOADGEN_PY)], "python-socketio (fallback)"
+
+
+def npm_install(where: Path, package: str) -> None:
+    """`npm install` in `where` the first time (node_modules/ is not in git)."""
+    if (where / "node_modules" / package).is_dir():
+        return
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError(f"npm is needed for {package} ({where})")
+    print(f"installing {package} (npm install in {where.name}/) ...", flush=True)
+    subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=where,
+        check=True,
+        timeout=300,
+    )
+
+
+def server_command(mode: str, ns: argparse.Namespace, port: int, logdir: Path) -> list[str]:
+    if mode == "reference":
+        npm_install(REFERENCE, "socket.io")
+        node = shutil.which("node") or "node"
+        return [
+            node, str(REFERENCE / "server.mjs"), "--port", str(port), "--people", str(ns.people),
+            "--rate", str(ns.rate), "--push-interval-ms", str(ns.push_interval_ms),
+        ]  # fmt: skip
+    argv = [mode, ns.people, ns.rate, port, ns.push_interval_ms, f"sqlite:///{logdir}/history.db"]
+    return [sys.executable, str(SERVER), *map(str, argv)]
+
+
+class PeakRss:
+    """Samples a process's RSS every 0.2 s between start() and stop(); `peak` in MB."""
+
+    def __init__(self, proc: psutil.Process) -> None:
+        self.proc = proc
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join(timeout=2)
+        return self.peak
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            with contextlib.suppress(psutil.Error):
+                self.peak = max(self.peak, self.proc.memory_info().rss / 2**20)
+            self._stop.wait(0.2)
 
 
 def _pump(stream: Any, lines: queue.Queue[str | None]) -> None:
@@ -128,10 +197,8 @@ def run_mode(mode: str, ns: argparse.Namespace, loadgen: list[str]) -> dict[str,
     ok = False
     try:
         with server_log.open("w") as out:
-            argv = [mode, ns.people, ns.rate, port, ns.push_interval_ms]
-            argv.append(f"sqlite:///{logdir}/history.db")
             server = subprocess.Popen(
-                [sys.executable, str(SERVER), *map(str, argv)],
+                server_command(mode, ns, port, logdir),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 cwd=HERE.parent,
@@ -158,6 +225,8 @@ def run_mode(mode: str, ns: argparse.Namespace, loadgen: list[str]) -> dict[str,
             "--warmup", str(ns.warmup),
             "--group", str(ns.group),
         ]  # fmt: skip
+        if ns.storm:
+            cmd += ["--storm", "1", "--storm-timeout", str(ns.storm_timeout)]
         with loadgen_log.open("w") as err:
             client = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
         client_ps = psutil.Process(client.pid)
@@ -166,7 +235,10 @@ def run_mode(mode: str, ns: argparse.Namespace, loadgen: list[str]) -> dict[str,
 
         result: dict[str, Any] | None = None
         mark: dict[str, Any] = {}
+        ramp: dict[str, float] = {}
+        peak: PeakRss | None = None
         deadline = time.monotonic() + ns.ramp_timeout + ns.warmup + ns.duration + 60
+        deadline += ns.storm_timeout + 10 if ns.storm else 0
         while result is None:
             try:
                 line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
@@ -174,12 +246,32 @@ def run_mode(mode: str, ns: argparse.Namespace, loadgen: list[str]) -> dict[str,
                 raise RuntimeError(f"{mode}: load generator timed out") from None
             if line is None:
                 raise RuntimeError(f"{mode}: load generator exited:\n{_tail(loadgen_log)}")
-            if line.startswith("PHASE connected"):
-                _, _, connected, ramp = line.split()
-                print(f"  {mode}: {connected} clients connected in {ramp} s", flush=True)
+            if line == "PHASE ramp_start":
+                ramp = {"cpu": _cpu_seconds(server_ps), "rss": server_ps.memory_info().rss}
+            elif line.startswith("PHASE connected"):
+                _, _, connected, ramp_s = line.split()
+                clients = max(1, int(connected))
+                cpu = _cpu_seconds(server_ps) - ramp["cpu"]
+                mark["cpu_ms_per_connect"] = 1000 * cpu / clients
+                rss = server_ps.memory_info().rss
+                mark["rss_kb_per_client"] = (rss - ramp["rss"]) / 1024 / clients
+                mark["rss_connected_mb"] = rss / 2**20
+                print(
+                    f"  {mode}: {connected} clients connected in {ramp_s} s, "
+                    f"{mark['cpu_ms_per_connect']:.1f} ms server CPU per connect, "
+                    f"{mark['rss_kb_per_client']:.0f} KB RSS per client",
+                    flush=True,
+                )
+            elif line == "PHASE storm_start":
+                peak = PeakRss(server_ps)
+                peak.start()
+                mark["storm_cpu"] = _cpu_seconds(server_ps)
+            elif line == "PHASE storm_end" and peak is not None:
+                mark["storm_peak_rss_mb"] = peak.stop()
+                mark["storm_server_cpu_s"] = _cpu_seconds(server_ps) - mark.pop("storm_cpu")
             elif line == "PHASE measure_start":
                 psutil.cpu_percent()  # starts the machine-wide window
-                mark = {
+                mark |= {
                     "wall": time.monotonic(),
                     "server": _cpu_seconds(server_ps),
                     "client": _cpu_seconds(client_ps),
@@ -206,6 +298,9 @@ def run_mode(mode: str, ns: argparse.Namespace, loadgen: list[str]) -> dict[str,
         busy = result["server_cpu_pct"] + result["loadgen_cpu_pct"]
         result["other_cpu_pct"] = max(0.0, result["machine_cpu_pct"] - busy)
         result["expected_deliveries_per_s"] = result["changes_per_s"] * result["clients_connected"]
+        # server CPU per batch sent to one client (a socket send): what fan-out costs
+        sends = result["batches_per_s_per_client"] * result["clients_connected"]
+        result["cpu_us_per_send"] = 1e4 * result["server_cpu_pct"] / sends if sends else None
         ok = True
         return result
     finally:
@@ -263,12 +358,20 @@ def main(argv: list[str] | None = None) -> int:
         help="let clients negotiate permessage-deflate (the app refuses it; for comparison)",
     )
     parser.add_argument("--python-clients", action="store_true", help="skip node")
+    parser.add_argument(
+        "--reference", action="store_true", help="add the Node socket.io reference (and --storm)"
+    )
+    parser.add_argument("--storm", action="store_true", help="add a reconnect-storm phase")
+    parser.add_argument("--storm-timeout", type=float, default=180)
     parser.add_argument("--out", help="also write the results (.json, else markdown)")
     parser.add_argument("--smoke", action="store_true", help="tiny run that takes seconds")
     ns = parser.parse_args(argv)
     if ns.smoke:
         ns.people, ns.clients, ns.rate, ns.duration, ns.warmup = 200, 20, 50, 3, 1
     modes = [m.strip() for m in ns.modes.split(",") if m.strip()]
+    if ns.reference:
+        ns.storm = True
+        modes += [] if "reference" in modes else ["reference"]
     loadgen, loadgen_name = loadgen_command(ns.python_clients)
     print(
         f"fan-out: {ns.people} people, {ns.clients} clients, {ns.rate:g} changes/s, "
@@ -279,7 +382,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     runs: list[dict[str, Any]] = []
     for run in range(ns.repeat):
-        for mode in modes:
+        # alternating order, so that no mode always runs first (a cold machine) or last
+        for mode in modes if run % 2 == 0 else modes[::-1]:
             print(f"run {run + 1}/{ns.repeat}: {mode} ...", flush=True)
             runs.append(run_mode(mode, ns, loadgen) | {"run": run + 1})
             print(table([runs[-1]]), flush=True)
@@ -291,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     if ns.out:
         config = {k: getattr(ns, k) for k in ("people", "clients", "rate", "duration", "warmup")}
         config |= {"push_interval_ms": ns.push_interval_ms, "loadgen": loadgen_name}
-        config |= {"ws_compression": ns.ws_compression}
+        config |= {"ws_compression": ns.ws_compression, "storm": ns.storm}
         path = Path(ns.out)
         if path.suffix == ".json":
             body = {"config": config, "runs": runs, "medians": summary}

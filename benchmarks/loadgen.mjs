@@ -1,7 +1,8 @@
 // Load generator for benchmarks/fanout.py: C Socket.IO clients (the official JS client).
 //
 //   node loadgen.mjs --url http://127.0.0.1:PORT --clients 1000 --duration 20 \
-//        [--warmup 2] [--group 50] [--go-url http://127.0.0.1:PORT/_bench/go]
+//        [--warmup 2] [--group 50] [--go-url http://127.0.0.1:PORT/_bench/go] \
+//        [--storm 1] [--storm-timeout 180]
 //
 // Opens the clients in groups (websocket transport, each waits for its `snapshot`), POSTs
 // --go-url (the server then starts changing presence), waits --warmup seconds, then measures
@@ -9,11 +10,25 @@
 // latency = Date.now() - Date.parse(change.since), `since` being the time the board applied
 // the change. Progress lines go to stdout as "PHASE <name>"; the last line is
 // "RESULT <json>".
+//
+// --storm 1 adds a reconnect storm after the measured window, with changes still flowing:
+// every client disconnects, and then all of them connect at once (reconnection on, with
+// socket.io-client's default backoff, as browsers do after a server restart). It reports how
+// long until every client has had a snapshot, and the ping-timeout drops and reconnects meanwhile.
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { io } from "socket.io-client";
 
 function parseArgs(argv) {
-  const args = { clients: 100, duration: 10, warmup: 2, group: 50, url: "", goUrl: "" };
+  const args = {
+    clients: 100,
+    duration: 10,
+    warmup: 2,
+    group: 50,
+    url: "",
+    goUrl: "",
+    storm: 0,
+    stormTimeout: 180,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, "").replace(/-(.)/g, (_, c) => c.toUpperCase());
     const value = argv[i + 1];
@@ -109,6 +124,58 @@ function connectOne(index) {
   });
 }
 
+// The storm: all clients at once, reconnecting like browsers; resolves when each of them has
+// had a snapshot (or at the timeout) with what happened meanwhile.
+async function storm(count, timeoutS) {
+  const stats = { snapshots: 0, pingTimeouts: 0, disconnects: 0, reconnects: 0, errors: 0 };
+  const sockets = [];
+  const started = Date.now();
+  let finish;
+  const finished = new Promise((resolve) => {
+    finish = resolve;
+  });
+  const timer = setTimeout(() => finish(false), timeoutS * 1000);
+  for (let i = 0; i < count; i++) {
+    const state = { seq: null, got: false };
+    const socket = io(args.url, { transports: ["websocket"], forceNew: true, timeout: 60_000 });
+    socket.on("snapshot", (snap) => {
+      state.seq = snap.seq;
+      if (!state.got) {
+        state.got = true;
+        stats.snapshots += 1;
+        if (stats.snapshots === count) finish(true);
+      }
+    });
+    socket.on("presence", (batch) => {
+      state.seq = batch.seq;
+    });
+    socket.on("connect_error", () => {
+      stats.errors += 1;
+    });
+    socket.on("disconnect", (reason) => {
+      stats.disconnects += 1;
+      if (reason === "ping timeout") stats.pingTimeouts += 1;
+    });
+    socket.io.on("reconnect", () => {
+      stats.reconnects += 1;
+    });
+    sockets.push(socket);
+  }
+  const complete = await finished;
+  clearTimeout(timer);
+  const seconds = (Date.now() - started) / 1000;
+  for (const s of sockets) s.disconnect();
+  return {
+    storm_clients: count,
+    storm_seconds: complete ? seconds : null,
+    storm_snapshots: stats.snapshots,
+    storm_ping_timeouts: stats.pingTimeouts,
+    storm_disconnects: stats.disconnects,
+    storm_reconnects: stats.reconnects,
+    storm_connect_errors: stats.errors,
+  };
+}
+
 function percentile(p) {
   if (count === 0) return null;
   const target = Math.ceil((p / 100) * count);
@@ -122,6 +189,7 @@ function percentile(p) {
 
 async function main() {
   const sockets = [];
+  phase("ramp_start");
   const rampStart = Date.now();
   for (let i = 0; i < args.clients; i += args.group) {
     const size = Math.min(args.group, args.clients - i);
@@ -168,6 +236,12 @@ async function main() {
     connect_errors: connectErrors,
   };
   for (const s of sockets) s.disconnect();
+  if (args.storm) {
+    await sleep(2000); // the server sees everyone go first, as after a restart
+    phase("storm_start");
+    Object.assign(result, await storm(args.clients, args.stormTimeout));
+    phase("storm_end");
+  }
   console.log(`RESULT ${JSON.stringify(result)}`);
   process.exit(0);
 }
