@@ -127,11 +127,6 @@ def run(argv: Sequence[str]) -> int:
             return _simulate(ns)
         if ns.command == "hash-password":
             return _hash_password(ns)
-        if ns.command == "worker":
-            raise UsageError(
-                "worker: running providers apart from the web nodes needs "
-                "[server] message_queue and is not available yet"
-            )
         return _serve(ns)
     except (ConfigError, UsageError) as exc:
         print(f"presence-dash: {exc}", file=sys.stderr)
@@ -160,6 +155,8 @@ def _serve(ns: argparse.Namespace) -> int:
     host = ns.host
     port = ns.port or (int(os.environ["PORT"]) if os.environ.get("PORT", "").isdigit() else None)
     path = None if ns.command == "demo" else _config_path(ns)
+    if ns.command == "worker" and path is None:
+        raise UsageError("worker: needs --config FILE with [server] message_queue (Redis)")
     simulators: list[Any] = []
     if path is None:
         from .demo import start_demo
@@ -174,6 +171,9 @@ def _serve(ns: argparse.Namespace) -> int:
     overrides = {
         k: v for k, v in (("host", host), ("port", port), ("async_mode", ns.async_mode)) if v
     }
+    _check_role(ns.command, settings.server.role, ns.async_mode or settings.server.async_mode)
+    if ns.command == "worker":
+        overrides["role"] = "worker"
     if overrides:
         settings = settings.replace_server(**overrides)
     server = settings.server
@@ -185,15 +185,21 @@ def _serve(ns: argparse.Namespace) -> int:
         if problem is not None:
             raise StartFailed(problem)
         try:
-            app = create_app(settings)
-            runtime = app.extensions["presence_dash"]
-            runtime.start()
+            if ns.command == "worker":
+                runtime = _worker_node(settings, create_app)
+                app = runtime.wsgi
+                runtime.start()
+            else:
+                app = create_app(settings)
+                runtime = app.extensions["presence_dash"]
+                runtime.start()
         except Exception as exc:
             problem = database_unreachable(exc, server.database)
             if problem is None:
                 raise
             raise StartFailed(problem) from None
         mode = "demo" if settings.demo else f"config {path}"
+        mode += "" if server.role == "all" else f", {server.role}"
         print(
             f"presence-dash ({mode}, {server.async_mode}) on http://{server.host}:{server.port}",
             flush=True,
@@ -217,6 +223,23 @@ def _serve(ns: argparse.Namespace) -> int:
         for sim in simulators:
             sim.shutdown()
     return 0
+
+
+def _check_role(command: str, role: str, async_mode: str) -> None:
+    if command == "worker" and async_mode == "threading":
+        raise UsageError("worker: async_mode threading is not supported; use eventlet or gevent")
+    if command != "worker" and role == "worker":
+        raise UsageError('server.role: "worker" is what `presence-dash worker` runs; use "web"')
+
+
+def _worker_node(settings: Any, create_app: Callable[..., Any]) -> Any:
+    """Leader or standby (cluster/worker.py): the first term's app is built now, so a bad
+    database fails the start like `serve` does."""
+    from .cluster.context import ClusterContext
+    from .cluster.worker import WorkerNode
+
+    context = ClusterContext.create(settings, "worker")
+    return WorkerNode(context, lambda ctx: create_app(settings, cluster=ctx))
 
 
 def _listen(listen: Callable[[str, int], Any], host: str, port: int) -> Any:

@@ -7,6 +7,7 @@ background tasks (provider loops, push hub), so tests can build apps freely.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,9 @@ from flask_socketio import SocketIO
 
 from .auth.gate import install_auth
 from .auth.sweeper import AuthSweeper
-from .board import Batch, PresenceBoard
+from .board import Batch, PresenceBoard, SavedBoard
 from .board_state import BoardStateStore
+from .cluster.context import ClusterContext
 from .config import Settings
 from .db import engine_for
 from .history import HistoryStore
@@ -63,6 +65,10 @@ class Runtime:
     started: bool = False
     # Further background loops with start()/stop() (e.g. the visitor push).
     services: list[Any] = field(default_factory=list)
+    # Role "web" or "worker" (cluster/): Redis, the term, what /readyz adds.
+    cluster: ClusterContext | None = None
+    # Where the board's saved state comes from at start (a worker: Redis, then the database).
+    load_saved: Callable[[], SavedBoard] | None = None
 
     def start(self) -> None:
         """Start the push hub and every provider loop as background tasks."""
@@ -99,7 +105,7 @@ class Runtime:
         """Seed the board with the state saved before this start (board_state.py), so a
         restart changes no timer; a database that cannot say starts the board empty."""
         try:
-            saved = self.board_state.load()
+            saved = (self.load_saved or self.board_state.load)()
         except sa.exc.SQLAlchemyError as exc:
             log.error("board state: not restored, the database did not answer: %s", exc)
             return
@@ -116,8 +122,10 @@ def create_app(
     *,
     clock: Clock = utc_now,
     providers: list[PollingProvider] | None = None,
+    cluster: ClusterContext | None = None,
 ) -> Flask:
-    """Build the app. `providers` replaces the configured ones (benchmarks, tests)."""
+    """Build the app. `providers` replaces the configured ones (benchmarks, tests);
+    `cluster` is the worker's context across terms (a web node makes its own)."""
     app = Flask(
         __name__,
         template_folder=_asset_dir("templates"),
@@ -130,10 +138,18 @@ def create_app(
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the CONTRACT's key order
     mode = settings.server.async_mode
+    role = settings.server.role
+    if cluster is None and role != "all":
+        cluster = ClusterContext.create(settings, role)
+    queue = (
+        cluster.socketio_options()
+        if cluster is not None
+        else {"message_queue": settings.server.message_queue or None}
+    )
     socketio = SocketIO(
         app,
         async_mode=mode,
-        message_queue=settings.server.message_queue or None,
+        **queue,
         # Same-origin browsers only; python-socketio compares Origin with the Host.
         cors_allowed_origins=None,
         max_http_buffer_size=64 * 1024,
@@ -143,7 +159,9 @@ def create_app(
     app.wsgi_app = _without_websocket_compression(app.wsgi_app)  # type: ignore[method-assign]
     metrics = Metrics.create()
     engine = engine_for(settings.server.database)
-    if providers is None:
+    if role == "web":
+        providers = []  # the leading worker runs them
+    elif providers is None:
         providers = build_providers(settings, clock, engine)
     hub_ref: list[PushHub] = []
     board = PresenceBoard(
@@ -160,8 +178,9 @@ def create_app(
         history.record(batch.transitions)
         board_state.mark(v.id for v in batch.changes)
 
+    emitter = cluster.worker_emitter(socketio, board, clock) if role == "worker" else None
     hub = PushHub(
-        socketio,
+        emitter or socketio,  # a worker's batches go through Redis first, fenced
         board,
         clock,
         settings.server.push_interval_ms / 1000,
@@ -181,9 +200,15 @@ def create_app(
         for p in providers
     ]
     runtime = Runtime(settings, socketio, board, hub, runners, metrics, clock, history, board_state)
+    runtime.cluster = cluster
+    if cluster is not None:
+        cluster.metrics.register(metrics.registry)
+    if emitter is not None:
+        runtime.load_saved = lambda: _worker_saved(emitter, board_state)
     app.extensions["presence_dash"] = runtime
     app.extensions["screenmeet"] = build_screenmeet(settings, engine, clock, socketio)
-    runtime.services.append(app.extensions["screenmeet"])
+    if role != "web":  # the scheduled -> new loop and reconcile run on the worker
+        runtime.services.append(app.extensions["screenmeet"])
 
     # The gate's before_request runs first: nothing below is reachable without its say.
     auth = install_auth(app, settings, engine, clock, registry=metrics.registry)
@@ -200,14 +225,25 @@ def create_app(
     # Pages, JSON and static files gzip/deflate/br/zstd-compressed for clients that ask: the
     # wall and /api/presence for 5,000 people are megabytes of repetitive JSON and markup.
     Compress(app)
-    register_socket_handlers(socketio, hub, metrics, auth)
+    if cluster is not None and role == "web":
+        runtime.hub = cluster.web_feed(clock, board)  # type: ignore[assignment]
+        app.extensions["presence_dash.hook_relay"] = cluster.hook_relay()
+    register_socket_handlers(socketio, runtime.hub, metrics, auth)
     visitor_push = visitors_api.install(
         app, socketio, providers, settings.server.push_interval_ms / 1000
     )
     if visitor_push is not None:
         runtime.services.append(visitor_push)
-    runtime.services.append(alerts_api.install(app, runtime))
+    if role != "web":  # alerts are evaluated where the board is
+        runtime.services.append(alerts_api.install(app, runtime))
     return app
+
+
+def _worker_saved(emitter: Any, board_state: BoardStateStore) -> SavedBoard:
+    """A leader taking over continues what the last one published in Redis (seq, statuses,
+    `since`); with nothing there (a first start, Redis lost its data) the database's."""
+    saved = emitter.continue_from_redis()
+    return saved if saved.people else board_state.load()
 
 
 def _without_websocket_compression(wsgi_app: Any) -> Any:

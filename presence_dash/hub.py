@@ -81,6 +81,15 @@ class PushHub(PacedPush):
                 for state in ("ok", "degraded", "down", "disabled"):
                     self.metrics.provider_up.labels(name, state).set(h.state.value == state)
 
+    def changes_since(self, seq: int) -> tuple[int, list[dict[str, Any]]] | None:
+        """A `resync` answer: (current seq, the people changed after `seq` as JSON), or None
+        when the log cannot say (the client gets a snapshot). cluster/web_feed.py answers
+        the same on a web node."""
+        changes = self.board.changes_since(seq)
+        if changes is None:
+            return None
+        return changes[0], [person_json(v) for v in changes[1]]
+
     def snapshot_packet(self, details: bool = True) -> Packet:
         """The `snapshot` event as one encoded Engine.IO packet for every client (send it with
         `eio.send_packet`): encoded once per board version, never once per client, because

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room
 
+from .cluster.redis_link import RedisDown
 from .hub import DETAILS_ROOM, SUMMARY_ROOM, PushHub
 from .metrics import Metrics
-from .serialize import person_json
 from .socket_guard import SocketGuard
 from .warn_once import WarnOnce
 
@@ -41,8 +41,14 @@ def register_socket_handlers(
         the 1.2 MB payload again for each client (issue 13)."""
         server = socketio.server
         eio_sid = server.manager.eio_sid_from_sid(sid, "/")
-        if eio_sid is not None:  # gone meanwhile
-            server.eio.send_packet(eio_sid, hub.snapshot_packet(_details(sid)))
+        if eio_sid is None:  # gone meanwhile
+            return
+        try:
+            packet = hub.snapshot_packet(_details(sid))
+        except RedisDown:  # a web node while Redis is away (cluster/web_feed.py)
+            socketio.emit("error", {"code": "redis_unavailable", "message": "no data"}, to=sid)
+            return
+        server.eio.send_packet(eio_sid, packet)
 
     def on_connect(auth: Any = None) -> None:
         if gate is not None and not gate.socket_connect(request.sid):  # type: ignore[attr-defined]
@@ -75,16 +81,18 @@ def register_socket_handlers(
             send_snapshot(sid)
             metrics.resyncs.labels("snapshot").inc()
             return
-        changes = hub.board.changes_since(seq)
+        try:
+            changes = hub.changes_since(seq)
+        except RedisDown:  # a web node while Redis is away: the client asks again later
+            emit("error", {"code": "redis_unavailable", "message": "try again shortly"})
+            return
         if changes is None:
             metrics.resyncs.labels("snapshot").inc()
             send_snapshot(request.sid)  # type: ignore[attr-defined]
             return
-        current, views = changes
+        current, people = changes
         metrics.resyncs.labels("diff").inc()
-        emit(
-            "presence", {"seq": current, "changes": [person_json(v) for v in views], "resync": True}
-        )
+        emit("presence", {"seq": current, "changes": people, "resync": True})
 
     socketio.on_event("connect", on_connect)
     socketio.on_event("disconnect", on_disconnect)

@@ -62,7 +62,9 @@ def saved_person_from_json(text: str | bytes) -> SavedPerson:
 # KEYS: lock, seq, log, state, last_success, snapshot_seq
 # ARGV: token, seq, entry, log_size, people count, (id, state)*, success count, (name, at)*
 _PUBLISH = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local holder = redis.call('GET', KEYS[1])
+if not holder then return 4 end  -- Redis lost its data: the renewal re-claims the lock
+if holder ~= ARGV[1] then return 0 end
 local seq = tonumber(ARGV[2])
 if seq <= tonumber(redis.call('GET', KEYS[2]) or '0') then return -1 end
 redis.call('ZADD', KEYS[3], seq, ARGV[3])
@@ -86,7 +88,9 @@ return 1
 # A snapshot never claims a seq that was not published (a standby would publish that seq
 # again with other changes). KEYS: lock, seq, snapshot, snapshot_seq; ARGV: token, seq, body
 _SNAPSHOT = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local holder = redis.call('GET', KEYS[1])
+if not holder then return 4 end  -- Redis lost its data: the renewal re-claims the lock
+if holder ~= ARGV[1] then return 0 end
 local seq = tonumber(ARGV[2])
 local published = tonumber(redis.call('GET', KEYS[2]) or '0')
 if seq > published then
@@ -100,10 +104,15 @@ return 1
 
 # KEYS: lock, providers; ARGV: token, body
 _PROVIDERS = """
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local holder = redis.call('GET', KEYS[1])
+if not holder then return 4 end  -- Redis lost its data: the renewal re-claims the lock
+if holder ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[2], ARGV[2])
 return 1
 """
+
+
+_NO_LOCK = 4  # what the scripts answer while the lock is missing (not refused: retried)
 
 
 class BoardFeed:
@@ -180,7 +189,15 @@ class BoardFeed:
         if result <= 0:
             self.metrics.fenced.inc()
             return Written.FENCED
-        return result
+        return Written.FAILED if result == _NO_LOCK else result
+
+
+class PublishedSeq:
+    """The highest seq this worker process published, kept across its terms: when Redis
+    lost its data (restarted without persistence) the next term still numbers on from it."""
+
+    def __init__(self) -> None:
+        self.value = 0
 
 
 class FencedEmitter:
@@ -195,8 +212,10 @@ class FencedEmitter:
         board: PresenceBoard,
         clock: Callable[[], datetime],
         on_fenced: Callable[[str], object],
+        published: PublishedSeq | None = None,
     ) -> None:
         self._socketio = socketio
+        self.published = published or PublishedSeq()
         self.feed = feed
         self.board = board
         self.clock = clock
@@ -212,7 +231,7 @@ class FencedEmitter:
         """What the last leader published: the board numbers on from its seq, and the
         caller restores the returned state. Call before the term's hub starts."""
         published, saved = self.feed.load()
-        seq = continue_seq(published, self.board.seq)
+        seq = continue_seq(max(published or 0, self.published.value), self.board.seq)
         self.board.continue_from(seq)
         log.info("feed: continuing from seq %d, %d people saved in Redis", seq, len(saved.people))
         return saved
@@ -246,6 +265,7 @@ class FencedEmitter:
             self._unsaved = ids
             return False
         self._unsaved = set()
+        self.published.value = max(self.published.value, batch["seq"])
         if result is True:
             self.snapshot_wanted = True
         return True

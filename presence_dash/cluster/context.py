@@ -17,7 +17,7 @@ import socketio as python_socketio
 
 from ..board import PresenceBoard
 from ..config import Settings
-from .board_feed import BoardFeed, FencedEmitter
+from .board_feed import BoardFeed, FencedEmitter, PublishedSeq
 from .hook_relay import HookRelay
 from .keys import ClusterKeys
 from .leader import RedisLease
@@ -38,6 +38,7 @@ class ClusterContext:
     leading: Callable[[], bool] = lambda: False
     on_fenced: Callable[[str], object] = lambda reason: None
     emitter: FencedEmitter | None = field(default=None)
+    published: PublishedSeq = field(default_factory=PublishedSeq)
 
     @classmethod
     def create(cls, settings: Settings, role: str) -> ClusterContext:
@@ -58,16 +59,27 @@ class ClusterContext:
         node's SocketIO listens on the same channel and delivers to its own clients."""
         url = self.settings.server.message_queue
         channel = self.keys.socketio_channel
-        if self.role == "worker":
-            manager = python_socketio.RedisManager(url, channel=channel, write_only=True)
-            return {"client_manager": manager}
-        return {"message_queue": url, "channel": channel}
+        manager = python_socketio.RedisManager(
+            url,
+            channel=channel,
+            write_only=self.role == "worker",
+            # Without a connect timeout a (re)subscribe while Redis restarts could hang for
+            # good; health checks and keepalive find a dead connection while idle.
+            redis_options={
+                "socket_connect_timeout": 2,
+                "socket_keepalive": True,
+                "health_check_interval": 5,
+            },
+        )
+        return {"client_manager": manager}
 
     def worker_emitter(
         self, socketio: Any, board: PresenceBoard, clock: Callable[[], datetime]
     ) -> FencedEmitter:
         feed = BoardFeed(self.link, self.keys, self.metrics, self.settings.server.change_log_size)
-        self.emitter = FencedEmitter(socketio, feed, board, clock, self.on_fenced)
+        self.emitter = FencedEmitter(
+            socketio, feed, board, clock, lambda reason: self.on_fenced(reason), self.published
+        )
         return self.emitter
 
     def web_feed(self, clock: Callable[[], datetime], board: PresenceBoard) -> WebFeed:

@@ -176,8 +176,11 @@ class Elector:
             if token is not None:
                 self._elected(started_term(token, sent_at, self.ttl_s))
             return
-        outcome = self.lease.renew(self.term.token)
-        term = after_renewal(self.term, outcome, sent_at, self.monotonic(), self.ttl_s)
+        current = self.term
+        outcome = self.lease.renew(current.token)
+        if self.term is not current:
+            return  # deposed meanwhile (a fenced write), by another task
+        term = after_renewal(current, outcome, sent_at, self.monotonic(), self.ttl_s)
         if term is None:
             self.depose(
                 "another worker holds the lock"

@@ -6,6 +6,8 @@ from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+from ..cluster.redis_link import RedisDown
+
 
 def error_response(status: int, code: str, message: str) -> ResponseReturnValue:
     return jsonify({"error": {"code": code, "message": message}}), status
@@ -18,6 +20,11 @@ def register_error_handlers(app: Flask) -> None:
             return exc
         code = (exc.name or "error").lower().replace(" ", "_").replace("'", "")
         return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(RedisDown)
+    def _redis_down(exc: RedisDown) -> ResponseReturnValue:
+        # A web node serves the board from Redis (cluster/web_feed.py); RedisLink logged it.
+        return error_response(503, "redis_unavailable", "the shared store is unreachable; retry")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> ResponseReturnValue:

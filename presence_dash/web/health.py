@@ -21,7 +21,7 @@ def healthz() -> ResponseReturnValue:
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
     """Ready when every enabled provider has refreshed at least once, none is down, and the
-    database answers."""
+    database answers; in a cluster also Redis answering and (web nodes) a leader known."""
     rt = runtime()
     health = rt.board.health()
     details = sees_details()  # load balancers get states; admins get the vendor's errors
@@ -30,6 +30,9 @@ def readyz() -> ResponseReturnValue:
         for name, h in health.items()
         if h.state is ProviderState.DOWN or h.last_success is None
     }
+    cluster = rt.cluster
+    if cluster is not None and cluster.role == "worker" and not cluster.leading():
+        problems = {}  # a standby runs no provider: ready means ready to take over
     database = rt.history.ping()
     if database:
         problems["database"] = database
@@ -41,6 +44,10 @@ def readyz() -> ResponseReturnValue:
         "database": database or "ok",
         "problems": problems,
     }
+    if cluster is not None:  # Redis, and which worker leads
+        body["cluster"], cluster_problems = cluster.readiness()
+        problems.update(cluster_problems)
+        body["ready"] = not problems
     return jsonify(body), 200 if not problems else 503
 
 

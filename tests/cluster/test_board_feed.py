@@ -123,3 +123,11 @@ def test_a_web_node_serves_the_snapshot_brought_up_to_date(parts) -> None:  # ty
     web.snapshot_packet(True)
     web.snapshot_packet(False)
     assert web.snapshot_builds == builds  # once per seq, not once per client
+
+
+def test_a_lock_lost_with_redis_data_is_retried_not_refused(parts) -> None:  # type: ignore[no-untyped-def]
+    feed, lease, _ = parts
+    token = lease.acquire()
+    feed.link.client.delete(feed.keys.lock)  # a Redis restart without persistence
+    assert feed.publish(token, batch(1), SavedBoard({}, {})) is Written.FAILED
+    assert feed.write_snapshot(token, 0, "{}") is Written.FAILED
