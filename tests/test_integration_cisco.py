@@ -13,6 +13,7 @@ import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +55,15 @@ def start_dash(
         port = free_port()
         section = cisco_section(cisco_sim, port, **cisco)
         config = make_config(tmp_path, people, None, providers={"cisco": section})
+        started = datetime.now(UTC)
         server = dash_server(config, async_mode=async_mode, port=port)
-        wait_for(lambda: _provider(server)["last_success"], 10, what="cisco's first refresh")
+
+        def refreshed() -> bool:
+            # A restart restores the last run's last_success: wait for one of this run's.
+            last = _provider(server)["last_success"]
+            return bool(last) and datetime.fromisoformat(last.replace("Z", "+00:00")) >= started
+
+        wait_for(refreshed, 10, what="cisco's first refresh")
         return server
 
     return start
