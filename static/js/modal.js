@@ -23,6 +23,21 @@ function visibleFocusables(node) {
   );
 }
 
+/** Tab and Shift+Tab cycle inside `node` (a modal box or drawer) instead of leaving it. */
+export function keepTabInside(node, event) {
+  const items = visibleFocusables(node);
+  if (!items.length) return;
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (event.shiftKey && document.activeElement === first) {
+    event.preventDefault();
+    last.focus();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first.focus();
+  }
+}
+
 /** Open `node` (a <dialog>) as a modal. */
 export function openModal(node) {
   if (hasNativeDialog()) {
@@ -39,17 +54,7 @@ export function openModal(node) {
       event.preventDefault();
       closeModal(node);
     } else if (event.key === "Tab") {
-      const items = visibleFocusables(node);
-      if (!items.length) return;
-      const first = items[0];
-      const last = items[items.length - 1];
-      if (event.shiftKey && document.activeElement === first) {
-        event.preventDefault();
-        last.focus();
-      } else if (!event.shiftKey && document.activeElement === last) {
-        event.preventDefault();
-        first.focus();
-      }
+      keepTabInside(node, event);
     }
   };
   fallbacks.set(node, state);

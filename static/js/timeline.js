@@ -8,6 +8,7 @@
 
 import { el } from "./dom.js";
 import { apiCall } from "./http.js";
+import { keepTabInside } from "./modal.js";
 import { providerLabel, statusWord } from "./labels.js";
 import { formatClock, serverNow } from "./timefmt.js";
 import {
@@ -211,19 +212,6 @@ export class TimelineDrawer {
       this.close();
       return;
     }
-    if (event.key !== "Tab") return;
-    const focusable = [...this.drawer.querySelectorAll("button, [href], [tabindex='0']")].filter(
-      (node) => !node.disabled && node.offsetParent !== null,
-    );
-    if (!focusable.length) return;
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
-    if (event.shiftKey && document.activeElement === first) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && document.activeElement === last) {
-      event.preventDefault();
-      first.focus();
-    }
+    if (event.key === "Tab") keepTabInside(this.drawer, event);
   }
 }
