@@ -66,6 +66,9 @@ class ServerConfig(_Section):
     redis_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")] = (
         "presence-dash"
     )
+    # PostgreSQL schema migrations at start (SQLite is always migrated): off, a database
+    # several nodes share changes only through `presence-dash db upgrade` unless told.
+    auto_migrate: bool = False
 
     @field_validator("role")
     @classmethod
