@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .model import (
@@ -42,10 +42,25 @@ class Transition:
 
 
 @dataclass(frozen=True)
+class SourceTransition:
+    """One source of a person changed what it counts as (kept for history): its status, or
+    its activity within a status. A stale source counts as unknown, with no activity."""
+
+    person_id: str
+    source: str
+    old: Status
+    new: Status
+    activity: str | None
+    detail: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Batch:
     seq: int
     changes: list[PersonView]
     transitions: list[Transition]
+    source_transitions: list[SourceTransition] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,11 @@ class PresenceBoard:
         self._touches = 0
         self._touched: dict[str, int] = {pid: 0 for pid in self._people}
         self._transitions: list[Transition] = []
+        self._source_transitions: list[SourceTransition] = []
+        # Per person and source, the time of its last recorded change: a vendor's start time
+        # may lie before it (a state that began while the source was stale), and a source's
+        # history must stay in order.
+        self._src_changed: dict[str, dict[str, datetime]] = {pid: {} for pid in self._people}
         self._health_dirty = False
         self._seq = 0
         self._version = 0  # grows with anything a snapshot would show differently
@@ -339,7 +359,8 @@ class PresenceBoard:
             self._dirty.clear()
             self._log.append((self._seq, frozenset(ids)))
             transitions, self._transitions = self._transitions, []
-            return Batch(self._seq, [self._view(pid) for pid in ids], transitions)
+            by_source, self._source_transitions = self._source_transitions, []
+            return Batch(self._seq, [self._view(pid) for pid in ids], transitions, by_source)
 
     def continue_from(self, seq: int) -> None:
         """Number the next batch after `seq`: a worker taking over continues the stream its
@@ -446,6 +467,8 @@ class PresenceBoard:
                 self._status_changed(pid, old[0], key[0], now)
             elif self._provisional[pid] and key[0] is not Status.UNKNOWN:
                 self._estimate_since(pid, key[0], now)  # a later source may know better
+            if key[4] != old[4]:
+                self._record_sources(pid, old[4], key[4], now)
             if key != old:
                 self._key[pid] = key
                 self._changed(pid)
@@ -476,6 +499,27 @@ class PresenceBoard:
                 at = max(at, previous)
             self._set_since(pid, min(at, now), exact=exact, provisional=False)
         self._transitions.append(Transition(pid, old, new, self._since[pid]))
+
+    def _record_sources(
+        self, pid: str, old: tuple[_SourceKey, ...], new: tuple[_SourceKey, ...], now: datetime
+    ) -> None:
+        """Record each source whose status or activity changed, dated like `since`: by when
+        the source's new state began where it changed status, else now. A source back from
+        stale counts again from now: it was unknown to us until then, whatever it says."""
+        triggers = self._triggers.get(pid, {})
+        last = self._src_changed[pid]
+        was = {src[0]: (_counts_as(src), src[4]) for src in old}
+        for src in new:
+            name, status, detail, activity = src[0], *_counts_as(src)
+            before, was_stale = was.get(name, ((Status.UNKNOWN, None, None), False))
+            if (before[0], before[2]) == (status, activity):
+                continue
+            at = min(triggers[name].at, now) if name in triggers and not was_stale else now
+            at = max(at, last.get(name, at))
+            last[name] = at
+            self._source_transitions.append(
+                SourceTransition(pid, name, before[0], status, activity, detail, at)
+            )
 
     def _estimate_since(self, pid: str, status: Status, now: datetime) -> None:
         """A status we did not see begin: the latest vendor start among the fresh sources
@@ -548,6 +592,12 @@ class PresenceBoard:
             activity_source,
             self._since_exact[pid],
         )
+
+
+def _counts_as(src: _SourceKey) -> tuple[Status, str | None, str | None]:
+    """(status, detail, activity) of a source as the aggregate counts it: stale is unknown."""
+    _, status, detail, activity, stale = src
+    return (Status.UNKNOWN, None, None) if stale else (status, detail, activity)
 
 
 def _source_key(obs: Observation) -> tuple[Status, str | None, str | None]:

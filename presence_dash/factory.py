@@ -175,7 +175,7 @@ def create_app(
     board_state = BoardStateStore(engine, board, clock)
 
     def saved_by_writers(batch: Batch) -> None:
-        history.record(batch.transitions)
+        history.record(batch.transitions, batch.source_transitions)
         board_state.mark(v.id for v in batch.changes)
 
     emitter = cluster.worker_emitter(socketio, board, clock) if role == "worker" else None

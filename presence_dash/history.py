@@ -1,4 +1,5 @@
-"""Status history: every aggregate status change, stored for `/api/people/<id>/history`.
+"""Status history: every aggregate status change and every change of each source (what it
+counts as: status and activity), stored for `/api/people/<id>/history`.
 
 SQLAlchemy Core, so the same code runs on SQLite (default) and PostgreSQL. The push hub
 hands transitions over through `record()` (a cheap append); a background task writes them
@@ -7,13 +8,13 @@ in one transaction per second, so a slow disk never delays a presence batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from .board import Transition
+from .board import SourceTransition, Transition
 from .db import UtcDateTime, create_schema, metadata
 from .db_writer import BackgroundWriter
 from .model import Status
@@ -29,7 +30,23 @@ status_changes = sa.Table(
     sa.Index("ix_status_changes_person_time", "person_id", "changed_at"),
 )
 
-MAX_PENDING = 100_000
+# A table of its own, not columns on status_changes: the schema is create_all, which adds
+# a new table to an existing database but never a column.
+source_changes = sa.Table(
+    "source_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("person_id", sa.String(64), nullable=False),
+    sa.Column("source", sa.String(64), nullable=False),
+    sa.Column("old_status", sa.String(16), nullable=False),
+    sa.Column("new_status", sa.String(16), nullable=False),
+    sa.Column("activity", sa.Text, nullable=True),  # vendor text: no length to overflow
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("changed_at", UtcDateTime, nullable=False),
+    sa.Index("ix_source_changes_person_source_time", "person_id", "source", "changed_at"),
+)
+
+MAX_PENDING = 100_000  # of each kind
 
 
 @dataclass(frozen=True)
@@ -40,34 +57,58 @@ class HistoryEntry:
     at: datetime
 
 
+@dataclass(frozen=True)
+class SourceEntry:
+    old: Status
+    new: Status
+    activity: str | None
+    detail: str | None
+    at: datetime
+
+
+@dataclass
+class _Pending:
+    transitions: list[Transition] = field(default_factory=list)
+    sources: list[SourceTransition] = field(default_factory=list)
+
+
+def _keep_newest(items: list[Transition] | list[SourceTransition]) -> None:
+    if len(items) > MAX_PENDING:  # database down for long: keep the newest
+        del items[: len(items) - MAX_PENDING]
+
+
 class HistoryStore(BackgroundWriter):
     name = "history"
 
     def __init__(self, engine: sa.Engine) -> None:
         super().__init__(engine)
-        self._pending: list[Transition] = []
+        self._pending = _Pending()
 
     def create_schema(self) -> None:
         create_schema(self.engine)
 
-    def record(self, transitions: Sequence[Transition]) -> None:
-        if not transitions:
+    def record(
+        self, transitions: Sequence[Transition], sources: Sequence[SourceTransition] = ()
+    ) -> None:
+        if not transitions and not sources:
             return
         with self._lock:
-            self._pending.extend(transitions)
-            if len(self._pending) > MAX_PENDING:  # database down for long: keep the newest
-                del self._pending[: len(self._pending) - MAX_PENDING]
+            self._pending.transitions.extend(transitions)
+            self._pending.sources.extend(sources)
+            _keep_newest(self._pending.transitions)
+            _keep_newest(self._pending.sources)
 
-    def _take(self) -> list[Transition] | None:
-        batch, self._pending = self._pending, []
-        return batch or None
+    def _take(self) -> _Pending | None:
+        batch, self._pending = self._pending, _Pending()
+        return batch if batch.transitions or batch.sources else None
 
     def _give_back(self, batch: object) -> None:
-        assert isinstance(batch, list)
-        self._pending[:0] = batch
+        assert isinstance(batch, _Pending)
+        self._pending.transitions[:0] = batch.transitions
+        self._pending.sources[:0] = batch.sources
 
     def _write(self, conn: sa.Connection, batch: object) -> int:
-        assert isinstance(batch, list)
+        assert isinstance(batch, _Pending)
         rows = [
             {
                 "person_id": t.person_id,
@@ -75,10 +116,25 @@ class HistoryStore(BackgroundWriter):
                 "new_status": t.new.value,
                 "changed_at": t.at,
             }
-            for t in batch
+            for t in batch.transitions
         ]
-        conn.execute(status_changes.insert(), rows)
-        return len(rows)
+        by_source = [
+            {
+                "person_id": t.person_id,
+                "source": t.source,
+                "old_status": t.old.value,
+                "new_status": t.new.value,
+                "activity": t.activity,
+                "detail": t.detail,
+                "changed_at": t.at,
+            }
+            for t in batch.sources
+        ]
+        if rows:
+            conn.execute(status_changes.insert(), rows)
+        if by_source:
+            conn.execute(source_changes.insert(), by_source)
+        return len(rows) + len(by_source)
 
     def changes(self, person_id: str, since: datetime, limit: int = 1000) -> list[HistoryEntry]:
         """Newest first."""
@@ -90,6 +146,25 @@ class HistoryStore(BackgroundWriter):
         )
         with self.engine.connect() as conn:
             return [_entry(row) for row in conn.execute(query)]
+
+    def changes_by_source(
+        self, person_id: str, sources: Iterable[str], since: datetime, limit: int = 1000
+    ) -> dict[str, list[SourceEntry]]:
+        """Per source, newest first: the changes since `since`, then the one in force at
+        `since` if it is older (so a bar knows the status its window begins in)."""
+        table = source_changes
+        out: dict[str, list[SourceEntry]] = {}
+        with self.engine.connect() as conn:
+            for name in sources:
+                mine = (table.c.person_id == person_id, table.c.source == name)
+                newest_first = (table.c.changed_at.desc(), table.c.id.desc())
+                recent = sa.select(table).where(*mine, table.c.changed_at >= since)
+                before = sa.select(table).where(*mine, table.c.changed_at < since)
+                found = list(conn.execute(recent.order_by(*newest_first).limit(limit)))
+                if len(found) < limit:
+                    found += conn.execute(before.order_by(*newest_first).limit(1))
+                out[name] = [_source_entry(row) for row in found]
+        return out
 
     def ping(self) -> str | None:
         """None when the database answers, else a short reason."""
@@ -104,6 +179,12 @@ class HistoryStore(BackgroundWriter):
 def _entry(row: sa.Row) -> HistoryEntry:
     return HistoryEntry(
         row.person_id, Status(row.old_status), Status(row.new_status), row.changed_at
+    )
+
+
+def _source_entry(row: sa.Row) -> SourceEntry:
+    return SourceEntry(
+        Status(row.old_status), Status(row.new_status), row.activity, row.detail, row.changed_at
     )
 
 

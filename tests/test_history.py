@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from presence_dash.board import Transition
+from presence_dash.board import SourceTransition, Transition
 from presence_dash.db import engine_for
 from presence_dash.history import HistoryStore
 from presence_dash.model import Status
@@ -74,3 +74,72 @@ def test_unreachable_database_is_reported_by_ping() -> None:
     store = HistoryStore(engine_for("postgresql://nobody@127.0.0.1:1/none"))
     reason = store.ping()
     assert reason is not None and "database unreachable" in reason
+
+
+def _source(
+    pid: str, source: str, old: Status, new: Status, minutes: float, activity: str | None = None
+) -> SourceTransition:
+    return SourceTransition(pid, source, old, new, activity, None, T0 + timedelta(minutes=minutes))
+
+
+def test_source_changes_come_back_per_source_newest_first_with_the_one_in_force(
+    store: HistoryStore,
+) -> None:
+    store.record(
+        [Transition("ada", Status.UNKNOWN, Status.ONLINE, T0 - timedelta(hours=30))],
+        [
+            _source("ada", "servicenow", Status.UNKNOWN, Status.ONLINE, -30 * 60),
+            _source("ada", "servicenow", Status.ONLINE, Status.AWAY, -26 * 60),  # in force
+            _source("ada", "servicenow", Status.AWAY, Status.ONLINE, -60),
+            _source("ada", "cisco", Status.UNKNOWN, Status.BUSY, -5, "On the phone"),
+            _source("bob", "servicenow", Status.UNKNOWN, Status.OFFLINE, -5),
+        ],
+    )
+    assert store.flush() == 6
+    found = store.changes_by_source(
+        "ada", ["cisco", "servicenow", "salesforce"], T0 - timedelta(hours=24)
+    )
+    assert [(e.old, e.new, e.at) for e in found["servicenow"]] == [
+        (Status.AWAY, Status.ONLINE, T0 - timedelta(hours=1)),
+        (Status.ONLINE, Status.AWAY, T0 - timedelta(hours=26)),  # before the window
+    ]
+    assert [(e.new, e.activity) for e in found["cisco"]] == [(Status.BUSY, "On the phone")]
+    assert found["salesforce"] == []
+    assert found["servicenow"][0].at.tzinfo is not None
+    # The aggregate's own table is unaffected by the per-source rows.
+    assert [e.new for e in store.changes("ada", T0 - timedelta(hours=31))] == [Status.ONLINE]
+
+
+def test_a_failed_write_keeps_source_changes_too(tmp_path) -> None:
+    store = HistoryStore(engine_for(f"sqlite:///{tmp_path / 'history.db'}"))
+    store.record([], [_source("ada", "cisco", Status.UNKNOWN, Status.BUSY, 0)])
+    assert store.flush() == 0
+    store.create_schema()
+    assert store.flush() == 1
+    assert [e.new for e in store.changes_by_source("ada", ["cisco"], T0)["cisco"]] == [Status.BUSY]
+
+
+def test_the_source_table_is_added_to_a_database_made_before_it(tmp_path) -> None:
+    """An existing database has status_changes only: create_schema adds source_changes
+    and leaves the old table's rows alone."""
+    engine = engine_for(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE status_changes (id INTEGER PRIMARY KEY, person_id VARCHAR(64) "
+                "NOT NULL, old_status VARCHAR(16) NOT NULL, new_status VARCHAR(16) NOT NULL, "
+                "changed_at DATETIME NOT NULL)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO status_changes (person_id, old_status, new_status, changed_at) "
+                "VALUES ('ada', 'unknown', 'online', '2026-11-23 08:00:00')"
+            )
+        )
+    store = HistoryStore(engine)
+    store.create_schema()
+    store.record([], [_source("ada", "cisco", Status.UNKNOWN, Status.BUSY, 0)])
+    assert store.flush() == 1
+    assert [e.new for e in store.changes("ada", T0 - timedelta(hours=2))] == [Status.ONLINE]
+    assert len(store.changes_by_source("ada", ["cisco"], T0)["cisco"]) == 1
