@@ -1,6 +1,7 @@
 // Load generator for benchmarks/fanout.py: C Socket.IO clients (the official JS client).
 //
-//   node loadgen.mjs --url http://127.0.0.1:PORT --clients 1000 --duration 20 \
+//   node loadgen.mjs --url http://127.0.0.1:PORT[,http://127.0.0.1:PORT2...] --clients 1000 \
+//        --duration 20 \
 //        [--warmup 2] [--group 50] [--go-url http://127.0.0.1:PORT/_bench/go] \
 //        [--storm 1] [--storm-timeout 180]
 //
@@ -15,6 +16,12 @@
 // every client disconnects, and then all of them connect at once (reconnection on, with
 // socket.io-client's default backoff, as browsers do after a server restart). It reports how
 // long until every client has had a snapshot, and the ping-timeout drops and reconnects meanwhile.
+//
+// --url may list several servers (web nodes of one cluster), comma-separated: client i
+// connects to the (i mod n)-th. Whether every client got the same stream is checked on the
+// seqs of the measured window: between the latest first seq and the earliest last seq any
+// client saw, every client must have received every seq (seq_missing counts the misses) with
+// the same batch under it (seq_mismatches: a different set of changes under one seq).
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { io } from "socket.io-client";
 
@@ -35,6 +42,7 @@ function parseArgs(argv) {
     args[key] = ["url", "goUrl"].includes(key) ? value : Number(value);
   }
   if (!args.url) throw new Error("--url is required");
+  args.urls = args.url.split(",").filter((u) => u);
   return args;
 }
 
@@ -55,6 +63,18 @@ let gaps = 0;
 let disconnects = 0;
 let connectErrors = 0;
 let snapshots = 0;
+const gapsByUrl = args.urls.map(() => 0);
+
+// seq -> {clients: how many received it in the window, sig: its batch's first signature}
+const seqSeen = new Map();
+let mismatches = 0;
+function batchSignature(batch) {
+  const changes = batch.changes;
+  if (changes.length === 0) return "0";
+  const first = changes[0];
+  const last = changes[changes.length - 1];
+  return `${changes.length}:${first.id}:${first.status}:${last.id}:${last.status}`;
+}
 
 // Every client receives the same batches: parse each `since` string once.
 const sinceCache = new Map();
@@ -71,11 +91,23 @@ function parseSince(text) {
 function onPresence(state, batch) {
   const now = Date.now();
   if (state.seq !== null && batch.seq !== state.seq + 1) {
-    if (measuring) gaps += 1;
+    if (measuring) {
+      gaps += 1;
+      gapsByUrl[state.node] += 1;
+    }
   }
   state.seq = batch.seq;
   if (!measuring) return;
   batches += 1;
+  if (state.firstSeq === null) state.firstSeq = batch.seq;
+  state.lastSeq = batch.seq;
+  const sig = batchSignature(batch);
+  const seen = seqSeen.get(batch.seq);
+  if (seen === undefined) seqSeen.set(batch.seq, { clients: 1, sig });
+  else {
+    seen.clients += 1;
+    if (seen.sig !== sig) mismatches += 1;
+  }
   for (const change of batch.changes) {
     let latency = now - parseSince(change.since);
     if (latency < 0) {
@@ -89,10 +121,13 @@ function onPresence(state, batch) {
   }
 }
 
+const states = [];
+
 function connectOne(index) {
   return new Promise((resolve) => {
-    const state = { seq: null, connected: false };
-    const socket = io(args.url, {
+    const node = index % args.urls.length;
+    const state = { seq: null, node, firstSeq: null, lastSeq: null };
+    const socket = io(args.urls[node], {
       transports: ["websocket"],
       forceNew: true,
       reconnection: false,
@@ -102,6 +137,7 @@ function connectOne(index) {
     const done = (ok) => {
       if (!settled) {
         settled = true;
+        if (ok) states.push(state);
         resolve(ok ? socket : null);
       }
     };
@@ -137,7 +173,8 @@ async function storm(count, timeoutS) {
   const timer = setTimeout(() => finish(false), timeoutS * 1000);
   for (let i = 0; i < count; i++) {
     const state = { seq: null, got: false };
-    const socket = io(args.url, { transports: ["websocket"], forceNew: true, timeout: 60_000 });
+    const url = args.urls[i % args.urls.length];
+    const socket = io(url, { transports: ["websocket"], forceNew: true, timeout: 60_000 });
     socket.on("snapshot", (snap) => {
       state.seq = snap.seq;
       if (!state.got) {
@@ -187,6 +224,33 @@ function percentile(p) {
   return MAX_MS;
 }
 
+// Every connected client must have had every seq of the window they all span, with one batch
+// under each seq.
+function streamCheck() {
+  let from = -Infinity;
+  let to = Infinity;
+  for (const state of states) {
+    if (state.firstSeq === null) continue;
+    from = Math.max(from, state.firstSeq);
+    to = Math.min(to, state.lastSeq);
+  }
+  let missing = 0;
+  let span = 0;
+  for (let seq = from; seq <= to; seq++) {
+    span += 1;
+    const seen = seqSeen.get(seq);
+    missing += states.length - (seen ? seen.clients : 0);
+  }
+  // A client that received nothing in the window missed everything the others got.
+  const silent = states.filter((s) => s.firstSeq === null).length;
+  return {
+    seq_span: span,
+    seq_missing: missing,
+    seq_mismatches: mismatches,
+    silent_clients: silent,
+  };
+}
+
 async function main() {
   const sockets = [];
   phase("ramp_start");
@@ -229,6 +293,10 @@ async function main() {
     deliveries_per_s: count / seconds,
     batches_per_s_per_client: sockets.length ? batches / seconds / sockets.length : 0,
     seq_gaps: gaps,
+    ...streamCheck(),
+    urls: args.urls,
+    clients_by_url: args.urls.map((_, n) => states.filter((s) => s.node === n).length),
+    seq_gaps_by_url: gapsByUrl,
     loadgen_loop_delay_p50_ms: loopDelay.percentile(50) / 1e6,
     loadgen_loop_delay_p99_ms: loopDelay.percentile(99) / 1e6,
     negative_latencies: negative,
