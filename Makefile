@@ -64,6 +64,9 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Change -> browser latency with 5,000 people and 1,000 clients (docs/benchmarks.md); ARGS e.g.
+# --smoke, --reference, or --modes eventlet,cluster2 (one node beside one worker + two web
+# nodes on the machine's Redis, issue 14).
 bench: install
 	$(BIN)/python benchmarks/fanout.py $(ARGS)
 
