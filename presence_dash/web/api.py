@@ -25,7 +25,8 @@ def presence() -> ResponseReturnValue:
 @bp.get("/people/<person_id>/history")
 def person_history(person_id: str) -> ResponseReturnValue:
     rt = runtime()
-    if rt.board.person(person_id) is None:
+    person = rt.board.person(person_id)
+    if person is None:
         return error_response(404, "unknown_person", f"no person with id {person_id!r}")
     try:
         hours = float(request.args.get("hours", "24"))
@@ -36,7 +37,9 @@ def person_history(person_id: str) -> ResponseReturnValue:
             400, "bad_hours", f"hours must be a number in (0, {MAX_HISTORY_HOURS}]"
         )
     rt.history.flush()  # include changes from the last second
-    entries = rt.history.changes(person_id, window(hours, rt.clock()))
+    since = window(hours, rt.clock())
+    entries = rt.history.changes(person_id, since)
+    by_source = rt.history.changes_by_source(person_id, sorted(person.sources), since)
     return jsonify(
         {
             "person_id": person_id,
@@ -44,6 +47,19 @@ def person_history(person_id: str) -> ResponseReturnValue:
             "changes": [
                 {"from": e.old.value, "to": e.new.value, "at": iso_z(e.at)} for e in entries
             ],
+            "sources": {
+                name: [
+                    {
+                        "from": e.old.value,
+                        "to": e.new.value,
+                        "at": iso_z(e.at),
+                        "activity": e.activity,
+                        "detail": e.detail,
+                    }
+                    for e in found
+                ]
+                for name, found in by_source.items()
+            },
         }
     )
 

@@ -83,10 +83,19 @@ class Change(Closed):
     at: Timestamp
 
 
+class SourceChange(Change):
+    activity: str | None = Field(description="what the source said the person was doing")
+    detail: str | None = Field(description="the source's raw vendor state")
+
+
 class History(Closed):
     person_id: str
     hours: float
     changes: list[Change]
+    sources: dict[str, list[SourceChange]] = Field(
+        description="per source, newest first; the last may be older than the window: the "
+        "change in force when the window began (v1.1)"
+    )
 
 
 class Alert(Closed):
