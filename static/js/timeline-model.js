@@ -1,33 +1,34 @@
 /**
  * The timeline drawer's data, without the DOM: status segments over a window from the
- * server's aggregate history (GET /api/people/<id>/history), and per source from what this
- * page has seen since it loaded (the server does not store per-source changes).
- * A segment is {status, start, end} in ms; status "none" where nothing is known.
+ * server's history (GET /api/people/<id>/history: the aggregate's `changes` and each source's
+ * under `sources`), extended live with what this page sees. A segment is {status, activity,
+ * start, end} in ms; status "none" where nothing is known.
  */
 
 export const WINDOW_MS = 24 * 3600 * 1000;
 
-/** Join neighbours of the same status and drop empty ones, except the last: the status
- * now is shown even in the millisecond it began (the bar gives every segment 2 px). */
+/** Join neighbours of the same status and activity and drop empty ones, except the last:
+ * the status now is shown even in the millisecond it began (the bar gives every segment 2 px). */
 function tidy(segments) {
   const out = [];
   segments.forEach((seg, i) => {
     if (!(seg.end > seg.start) && (i < segments.length - 1 || seg.status === "none")) return;
     const last = out[out.length - 1];
-    if (last && last.status === seg.status && last.end >= seg.start) last.end = seg.end;
-    else out.push({ ...seg });
+    const same = last && last.status === seg.status && last.activity === seg.activity;
+    if (same && last.end >= seg.start) last.end = seg.end;
+    else out.push({ ...seg, activity: seg.activity || "" });
   });
   return out;
 }
 
-/** History entries ({from, to, at: ISO}, newest first as the API sends them) in time order,
- * unreadable ones left out. Changes may share a time stamp (a change is never dated before
+/** History entries ({from, to, at: ISO, activity?}, newest first as the API sends them) in
+ * time order, unreadable ones left out. Changes may share a time stamp (a change is never dated before
  * the one it ends), so the API's order decides between them: reversed, then a stable sort. */
 export function orderedChanges(changes) {
   return (changes || [])
     .slice()
     .reverse()
-    .map((c) => ({ from: c.from, to: c.to, at: Date.parse(c.at) }))
+    .map((c) => ({ from: c.from, to: c.to, at: Date.parse(c.at), activity: c.activity || "" }))
     .filter((c) => Number.isFinite(c.at) && c.to)
     .sort((a, b) => a.at - b.at);
 }
@@ -106,18 +107,45 @@ export class SourceLog {
   }
 }
 
-/** One source's bar: not known before the page saw it, then what it saw. */
+/**
+ * One source's entries ({at, status, activity}, time order) from its recorded `changes` (time
+ * order, see orderedChanges; the oldest may predate the window: the change in force when it
+ * began), then what this page saw after `since` (when the history arrived), then what the page
+ * knows now: `live` is the SourceLog's entries, its last one the source's current state.
+ * Without recorded changes, only what the page saw.
+ */
+export function sourceEntries(changes, live, since) {
+  if (!changes.length) return live.slice();
+  const first = changes[0];
+  // As for the aggregate: before the first record the source was in its `from`, unless
+  // that is the unknown a fresh dashboard starts from.
+  const known = first.from && first.from !== "unknown";
+  const entries = known ? [{ at: -Infinity, status: first.from, activity: "" }] : [];
+  for (const c of changes) entries.push({ at: c.at, status: c.to, activity: c.activity });
+  const add = (entry) => {
+    const last = entries[entries.length - 1];
+    if (last.status === entry.status && last.activity === entry.activity) return;
+    entries.push({ ...entry, at: Math.max(entry.at, last.at) });
+  };
+  live.filter((entry) => entry.at > since).forEach(add);
+  if (live.length) add(live[live.length - 1]); // a change seen while the request was out
+  return entries;
+}
+
+/** One source's bar from its entries: not known before the first, then each in turn. */
 export function sourceSegments(entries, start, now) {
   const segments = [];
   let cursor = start;
   let status = "none";
+  let activity = "";
   for (const entry of entries) {
     const at = Math.min(now, Math.max(start, entry.at));
-    segments.push({ status, start: cursor, end: at });
+    segments.push({ status, activity, start: cursor, end: at });
     status = entry.status;
+    activity = entry.activity || "";
     cursor = at;
   }
-  segments.push({ status, start: cursor, end: now });
+  segments.push({ status, activity, start: cursor, end: now });
   return tidy(segments);
 }
 

@@ -1,9 +1,9 @@
 /**
  * The per-person timeline drawer of the agent view: the last 24 h as one bar for the person's
- * status (the server's history) and one per source (what this page has seen since it loaded,
- * the server keeps no per-source history), in the dots' colours and shapes. An accessible
- * dialog without <dialog> (older TV browsers lack it): the focus moves in and stays in,
- * Escape or Close closes it, the focus goes back to where it was. Live while open.
+ * status and one per source, from the server's history and then what this page sees live, in
+ * the dots' colours and shapes; each bar is a list whose items say their status and times.
+ * An accessible dialog without <dialog> (older TV browsers lack it): the focus moves in and
+ * stays in, Escape or Close closes it, the focus goes back to where it was.
  */
 
 import { el } from "./dom.js";
@@ -16,12 +16,21 @@ import {
   aggregateSegments,
   orderedChanges,
   placement,
+  sourceEntries,
   sourceSegments,
 } from "./timeline-model.js";
 
 const TICK_MS = 5000; // while open, "now" moves on (a few rows: cheap)
 const MAX_CHANGES_LISTED = 12;
 const word = (status) => (status === "none" ? "Not known" : statusWord(status));
+/** "Busy (On the phone)"; no activity where it would only repeat the status word. */
+function segmentWords(seg) {
+  const status = word(seg.status);
+  const activity = seg.activity || "";
+  return activity && activity.toLowerCase() !== status.toLowerCase()
+    ? `${status} (${activity})`
+    : status;
+}
 
 function bar(label, segments, start, now) {
   const row = el("div", "tl-row");
@@ -35,7 +44,7 @@ function bar(label, segments, start, now) {
     // CSSOM, not a style attribute: the CSP (style-src 'self') allows this.
     item.style.left = `${left.toFixed(3)}%`;
     item.style.width = `${width.toFixed(3)}%`;
-    const text = `${word(seg.status)} ${formatClock(new Date(seg.start))}–${formatClock(new Date(seg.end))}`;
+    const text = `${segmentWords(seg)} ${formatClock(new Date(seg.start))}–${formatClock(new Date(seg.end))}`;
     item.title = text;
     item.append(el("span", "sr-only", text));
     list.append(item);
@@ -73,6 +82,8 @@ export class TimelineDrawer {
     this.closeButton = drawer.querySelector(".drawer-close");
     this.personId = null;
     this.changes = []; // aggregate changes in time order: history, then what arrived live
+    this.sourceHistory = {}; // source -> its recorded changes in time order
+    this.historyAt = Infinity; // when the history arrived: later source changes are live
     this.lastStatus = null;
     this.returnTo = null;
     this.timer = 0;
@@ -102,6 +113,8 @@ export class TimelineDrawer {
     this.personId = personId;
     this.returnTo = returnTo;
     this.changes = [];
+    this.sourceHistory = {};
+    this.historyAt = Infinity;
     this.lastStatus = person.status;
     this.loaded = false;
     this.error = "";
@@ -125,6 +138,11 @@ export class TimelineDrawer {
       const history = orderedChanges(data.changes);
       const known = (c) => history.some((h) => h.to === c.to && Math.abs(h.at - c.at) < 2000);
       this.changes = [...history, ...live.filter((c) => !known(c))].sort((a, b) => a.at - b.at);
+      this.sourceHistory = {};
+      for (const name of Object.keys(data.sources || {})) {
+        this.sourceHistory[name] = orderedChanges(data.sources[name]);
+      }
+      this.historyAt = serverNow();
       this.loaded = true;
     } catch (err) {
       if (request !== this.request) return;
@@ -177,7 +195,11 @@ export class TimelineDrawer {
     const rows = [axis(start, now)];
     const overall = this.loaded || this.error ? aggregateSegments(this.changes, person, start, now) : [];
     rows.push(bar("All sources", overall, start, now));
-    for (const [name, entries] of this.sourceLog.of(person.id)) {
+    const seen = new Map(this.sourceLog.of(person.id));
+    const names = [...new Set([...Object.keys(this.sourceHistory), ...seen.keys()])].sort();
+    for (const name of names) {
+      const changes = this.sourceHistory[name] || [];
+      const entries = sourceEntries(changes, seen.get(name) || [], this.historyAt);
       rows.push(bar(providerLabel(name), sourceSegments(entries, start, now), start, now));
     }
     this.chart.textContent = "";
@@ -185,11 +207,17 @@ export class TimelineDrawer {
     this.chart.dataset.loaded = String(this.loaded);
 
     const seenSince = formatClock(new Date(this.sourceLog.loadedAt));
+    const unrecorded = names.filter((name) => !(this.sourceHistory[name] || []).length);
+    const fallback = unrecorded.length
+      ? ` No change is recorded for ${unrecorded.map(providerLabel).join(", ")}: ` +
+        `${unrecorded.length > 1 ? "their bars show" : "its bar shows"} what this page has ` +
+        `seen since it opened at ${seenSince}.`
+      : "";
     this.note.textContent =
       (this.error ? `${this.error}. ` : "") +
-      "“All sources” is the status the dashboard recorded. Changes per source are not " +
-      `stored: their bars show what this page has seen since it opened at ${seenSince}; ` +
-      "before that they are not known.";
+      "“All sources” is the status the dashboard recorded; each source’s bar is what that " +
+      "source said, a stale source counting as unknown. Before the first record a bar is " +
+      `not known.${this.loaded ? fallback : ""}`;
 
     const listed = this.changes.slice(-MAX_CHANGES_LISTED).reverse();
     const items = listed.map((c) => {

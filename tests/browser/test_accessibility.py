@@ -1,8 +1,8 @@
 """axe-core on every page in headless Chromium: no serious or critical violation on the real
-demo's pages (wall, summary, sign-in, agent view, admin, the refused page, the open dialogs)
-and on fake-data states the demo rarely shows (alerts, a paged wall, a dropped connection).
-axe comes from node_modules (package.json; `make lint-js` installs it) and is added to the
-page as an init script, which the page's CSP does not govern."""
+demo's pages (wall, summary, sign-in, agent view, admin, the refused page, the open dialogs,
+the timeline drawer) and on fake-data states the demo rarely shows (alerts, a paged wall, a
+dropped connection). axe comes from node_modules (package.json; `make lint-js` installs it)
+and is added to the page as an init script, which the page's CSP does not govern."""
 
 from __future__ import annotations
 
@@ -129,6 +129,17 @@ def test_demo_dialogs_have_no_serious_violation(axe_page: Any, demo: DashServer)
     signal.click()
     expect(axe_page.locator("#signal-dialog")).to_be_visible()
     assert_accessible(axe_page, "the Glance signal dialog")
+
+
+def test_demo_timeline_drawer_has_no_serious_violation(axe_page: Any, demo: DashServer) -> None:
+    """The drawer with its bars drawn from the demo's real history: one per source."""
+    sign_in_as(axe_page, demo, "viewer")
+    expect(axe_page.locator("#connection-state")).to_have_attribute("data-state", "live")
+    axe_page.locator(".person[data-person-id] .person-open").first.click()
+    chart = axe_page.locator("#timeline .tl-chart")
+    expect(chart).to_have_attribute("data-loaded", "true", timeout=10_000)
+    assert axe_page.locator("#timeline .tl-bar").count() >= 2  # the aggregate and a source
+    assert_accessible(axe_page, "the timeline drawer")
 
 
 def test_refused_page_has_no_serious_violation(axe_page: Any, demo: DashServer) -> None:
