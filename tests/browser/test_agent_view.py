@@ -237,10 +237,48 @@ HISTORY = {  # newest first, as GET /api/people/<id>/history answers
         {"from": "busy", "to": "away", "at": "2026-11-23T06:00:00.000Z"},
         {"from": "offline", "to": "busy", "at": "2026-11-23T02:30:00.000Z"},
     ],
+    "sources": {
+        "servicenow": [
+            {"from": "busy", "to": "online", "at": "2026-11-23T09:00:00.000Z"},
+            {"from": "offline", "to": "busy", "at": "2026-11-23T05:00:00.000Z"},
+            # the change in force when the window began (07:00 the day before)
+            {"from": "unknown", "to": "offline", "at": "2026-11-22T08:00:00.000Z"},
+        ],
+        "cisco": [
+            {"from": "busy", "to": "unknown", "at": "2026-11-23T07:00:00.000Z"},
+            {
+                "from": "unknown",
+                "to": "busy",
+                "at": "2026-11-23T04:00:00.000Z",
+                "activity": "On the phone",
+                "detail": "ONCALL",
+            },
+        ],
+    },
 }
+for change in HISTORY["sources"]["servicenow"] + HISTORY["sources"]["cisco"]:
+    change.setdefault("activity", None)
+    change.setdefault("detail", None)
+
 SEGMENTS = """(label) => [...document.querySelectorAll('#timeline .tl-bar')]
   .find(b => b.getAttribute('aria-label') === label)
   .querySelectorAll('.tl-seg')"""
+
+
+def _three_sources() -> dict[str, Any]:
+    """floor(12) with Ada on three sources: ServiceNow online, Cisco stale (unknown to the
+    board) and Salesforce, which has no recorded change."""
+    snap = floor(12)
+    ada = snap["people"][0]
+    seen = ada["sources"]["servicenow"]["observed_at"]
+    ada["sources"] = {
+        "cisco": {"status": "busy", "detail": None, "observed_at": seen, "stale": True},
+        "salesforce": {"status": "online", "detail": None, "observed_at": seen, "stale": False},
+        "servicenow": ada["sources"]["servicenow"],
+    }
+    for src in ada["sources"].values():
+        src.setdefault("activity", None)
+    return snap
 
 
 def _segments(page: Any, label: str) -> list[dict[str, Any]]:
@@ -262,7 +300,7 @@ def _serve_history(page: Any, calls: list[str]) -> None:
 def test_the_timeline_opens_from_the_keyboard_with_the_history_and_gives_the_focus_back(
     desktop: Any,
 ) -> None:
-    fake_pages.open_view(desktop, "agent", floor(12))
+    fake_pages.open_view(desktop, "agent", _three_sources())
     calls: list[str] = []
     _serve_history(desktop, calls)
     tabs_to_first_person(desktop)
@@ -275,15 +313,34 @@ def test_the_timeline_opens_from_the_keyboard_with_the_history_and_gives_the_foc
     expect(drawer.locator(".tl-chart")).to_have_attribute("data-loaded", "true")
     assert calls and calls[0].endswith("/api/people/p00000/history?hours=24")
 
+    def hours(segs: list[dict[str, Any]]) -> list[float]:
+        return [round(s["width"] * 24 / 100, 1) for s in segs]
+
     # 24 h before 10:00: offline until 02:30, busy until 06:00, away until 09:00, then online.
     segs = _segments(desktop, "All sources")
     assert [s["status"] for s in segs] == ["offline", "busy", "away", "online"]
-    hours = [round(s["width"] * 24 / 100, 1) for s in segs]
-    assert hours[:3] == [16.5, 3.5, 3.0] and 0.9 <= hours[3] <= 1.1, hours
-    # Per source: what the page saw since it loaded, not known before.
-    source = _segments(desktop, "ServiceNow")
-    assert [s["status"] for s in source] == ["none", "online"]
-    expect(drawer.locator(".tl-note")).to_contain_text("not stored")
+    assert hours(segs)[:3] == [16.5, 3.5, 3.0] and 0.9 <= hours(segs)[3] <= 1.1, hours(segs)
+    # One bar per source, from its recorded changes, in the providers' names.
+    labels = desktop.evaluate(
+        "() => [...document.querySelectorAll('#timeline .tl-bar')].map(b => b.ariaLabel)"
+    )
+    assert labels == ["All sources", "Cisco", "Salesforce", "ServiceNow"]
+    # ServiceNow: offline from before the window (its change in force), busy 05:00-09:00.
+    sn = _segments(desktop, "ServiceNow")
+    assert [s["status"] for s in sn] == ["offline", "busy", "online"]
+    assert hours(sn)[:2] == [19.0, 4.0], hours(sn)
+    # Cisco: not known before its first record, busy on the phone, then stale (unknown).
+    cisco = _segments(desktop, "Cisco")
+    assert [s["status"] for s in cisco] == ["none", "busy", "unknown"]
+    assert hours(cisco)[:2] == [18.0, 3.0], hours(cisco)
+    words = desktop.evaluate(
+        f"() => [...({SEGMENTS})('Cisco')].map(s => s.querySelector('.sr-only').textContent)"
+    )
+    assert words[0].startswith("Not known ") and words[1].startswith("Busy (On the phone) ")
+    assert words[2].startswith("Unknown "), words
+    # Salesforce has no record: what the page saw since it opened, not known before.
+    assert [s["status"] for s in _segments(desktop, "Salesforce")] == ["none", "online"]
+    expect(drawer.locator(".tl-note")).to_contain_text("No change is recorded for Salesforce")
     expect(drawer.locator(".tl-changes li").first).to_contain_text("Away → Online")
     # The segments have the dots' colours: busy is the dots' red.
     colours = desktop.evaluate(
@@ -311,7 +368,7 @@ def test_the_timeline_opens_from_the_keyboard_with_the_history_and_gives_the_foc
 
 
 def test_the_open_timeline_grows_with_live_presence_batches(desktop: Any) -> None:
-    snap = floor(12)
+    snap = _three_sources()
     fake_pages.open_view(desktop, "agent", snap)
     _serve_history(desktop, [])
     desktop.locator('[data-person-id="p00000"]').click()  # a click anywhere on the card
@@ -319,7 +376,7 @@ def test_the_open_timeline_grows_with_live_presence_batches(desktop: Any) -> Non
     expect(drawer.locator(".tl-chart")).to_have_attribute("data-loaded", "true")
     ada = dict(snap["people"][0])
     now = desktop.evaluate("new Date(Date.parse('2026-11-23T10:00:00.000Z') + 1000).toISOString()")
-    busy_source = {**ada["sources"]["servicenow"], "status": "busy"}
+    sources = ada["sources"]
     _fire(
         desktop,
         "presence",
@@ -331,7 +388,12 @@ def test_the_open_timeline_grows_with_live_presence_batches(desktop: Any) -> Non
                     "status": "busy",
                     "since": now,
                     "activity": "In a meeting",
-                    "sources": {"servicenow": busy_source},
+                    "sources": sources
+                    | {
+                        "servicenow": sources["servicenow"]
+                        | {"status": "busy", "activity": "In a meeting"},
+                        "cisco": sources["cisco"] | {"stale": False},  # fresh again: busy
+                    },
                 }
             ],
         },
@@ -341,11 +403,20 @@ def test_the_open_timeline_grows_with_live_presence_batches(desktop: Any) -> Non
         f"() => [...({SEGMENTS})('All sources')].map(s => s.dataset.status).join() "
         "=== 'offline,busy,away,online,busy'"
     )
-    source = _segments(desktop, "ServiceNow")
-    assert [s["status"] for s in source] == ["none", "online", "busy"]
+    # Each source's bar goes on from its recorded changes with what the batch said.
+    sn = _segments(desktop, "ServiceNow")
+    assert [s["status"] for s in sn] == ["offline", "busy", "online", "busy"]
+    assert [s["status"] for s in _segments(desktop, "Cisco")] == ["none", "busy", "unknown", "busy"]
+    assert [s["status"] for s in _segments(desktop, "Salesforce")] == ["none", "online"]
+    last = desktop.evaluate(
+        f"() => [...({SEGMENTS})('ServiceNow')].pop().querySelector('.sr-only').textContent"
+    )
+    assert last.startswith("Busy (In a meeting) "), last
     expect(drawer.locator(".tl-changes li").first).to_contain_text("Online → Busy")
-    # "Last hour" zooms in: the page's own part of the source bar is then wider.
+    # "Last hour" zooms in, on every bar.
     drawer.get_by_role("button", name="Last hour").click()
     expect(drawer.get_by_role("button", name="Last hour")).to_have_attribute("aria-pressed", "true")
     zoomed = _segments(desktop, "All sources")
     assert [s["status"] for s in zoomed] == ["online", "busy"]
+    assert [s["status"] for s in _segments(desktop, "ServiceNow")] == ["online", "busy"]
+    assert [s["status"] for s in _segments(desktop, "Cisco")] == ["unknown", "busy"]
