@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from .config import ConfigError, load_settings
+from .simulate import add_parser as add_simulate_parser
+from .simulate import run as run_simulator
 from .startup_checks import database_unreachable, message_queue_problem
 
 log = logging.getLogger("presence_dash")
 
 DEFAULT_CONFIG = "presence-dash.toml"
-SIMULATORS = ("servicenow", "cisco", "salesforce", "screenmeet", "glance")
 
 
 class UsageError(Exception):
@@ -64,45 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     hashing.add_argument(
         "--password-env", help="read the password from this environment variable instead"
     )
-    sim = sub.add_parser("simulate", help="run one vendor simulator alone")
-    sim.add_argument("provider", choices=SIMULATORS)
-    sim.add_argument("--host", default="127.0.0.1")
-    sim.add_argument("--port", type=int, default=0)
-    sim.add_argument(
-        "--username", default="presence.dash", help="the API user (cisco: the application user)"
-    )
-    sim.add_argument(
-        "--end-user",
-        default="presence.dash@example.com",
-        help="cisco: the end user the application user may log in",
-    )
-    sim.add_argument(
-        "--password-env",
-        default="SIM_PASSWORD",
-        help="environment variable holding the password (default SIM_PASSWORD; "
-        "'secret' when unset)",
-    )
-    sim.add_argument(
-        "--demo-users",
-        type=int,
-        default=0,
-        help="seed N users that wander between states (servicenow: active/idle/gone; "
-        "cisco: available/away/DND/offline; salesforce: logged in/out, lapsing sessions)",
-    )
-    sim.add_argument(
-        "--client-id", default="3MVG9sim.presence.dash", help="salesforce: the consumer key"
-    )
-    sim.add_argument(
-        "--jwt-public-key", help="salesforce: PEM file of the certificate's key (JWT bearer)"
-    )
-    sim.add_argument(
-        "--webhook-url", help="salesforce: where login/logout events are sent (/hooks/salesforce)"
-    )
-    sim.add_argument(
-        "--webhook-secret-env",
-        default="SIM_WEBHOOK_SECRET",
-        help="salesforce: environment variable holding the webhook's HMAC secret",
-    )
+    add_simulate_parser(sub)
     return parser
 
 
@@ -124,7 +87,7 @@ def run(argv: Sequence[str]) -> int:
             print(f"{ns.file}: ok")
             return 0
         if ns.command == "simulate":
-            return _simulate(ns)
+            return run_simulator(ns)
         if ns.command == "hash-password":
             return _hash_password(ns)
         return _serve(ns)
@@ -256,112 +219,6 @@ def _address_problem(exc: OSError, host: str, port: int) -> StartFailed:
             "stop it or choose another --port"
         )
     return StartFailed(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-
-
-def _simulate(ns: argparse.Namespace) -> int:
-    from .simulators.serve import SimulatorServer
-
-    if ns.provider == "glance":
-        return _simulate_glance(ns)
-    if ns.provider == "servicenow":
-        from .simulators import servicenow as module
-
-        sim = module.ServiceNowSim(
-            username=ns.username, password=os.environ.get(ns.password_env) or "secret"
-        )
-        if ns.demo_users:
-            from .demo import demo_people
-
-            people = demo_people()
-            sim.add_demo_users([p["servicenow"] for p in people[: ns.demo_users]])
-        app = module.create_app(sim)
-    elif ns.provider == "cisco":
-        from .simulators import cisco_pws
-
-        cisco = cisco_pws.CiscoPwsSim(
-            app_user=ns.username,
-            app_password=os.environ.get(ns.password_env) or "secret",
-            end_users={ns.end_user},
-        )
-        if ns.demo_users:
-            from .demo import demo_people
-
-            people = demo_people()[: ns.demo_users]
-            cisco.add_demo_contacts([p.get("cisco") or f"{p['id']}@example.com" for p in people])
-            cisco.start_demo(interval_s=1.0)
-        app = cisco_pws.create_app(cisco)
-    elif ns.provider == "salesforce":
-        app = _salesforce_app(ns)
-    elif ns.provider == "screenmeet":
-        from .simulators import screenmeet
-
-        app = screenmeet.create_app(
-            screenmeet.ScreenMeetSim(
-                username=ns.username, password=os.environ.get(ns.password_env) or "secret"
-            )
-        )
-    server = SimulatorServer(app, ns.host, ns.port)
-    print(f"{ns.provider} simulator on {server.url}", flush=True)
-    server.serve_forever()
-    return 0
-
-
-def _salesforce_app(ns: argparse.Namespace) -> object:
-    from .simulators import salesforce
-
-    public_key = None
-    if ns.jwt_public_key:
-        try:
-            public_key = Path(ns.jwt_public_key).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"--jwt-public-key: {exc.strerror or exc}") from None
-    org = salesforce.SalesforceSim(
-        client_id=ns.client_id,
-        client_secret=os.environ.get(ns.password_env) or "secret",
-        api_user=ns.username,
-        jwt_public_key=public_key,
-        webhook_url=ns.webhook_url,
-        webhook_secret=os.environ.get(ns.webhook_secret_env),
-    )
-    if ns.demo_users:
-        from .demo import demo_people
-
-        people = demo_people()[: ns.demo_users]
-        ids = [
-            p.get("salesforce") or salesforce.make_id("005", 1000 + i) for i, p in enumerate(people)
-        ]
-        org.session_seconds = 180  # short sessions, so lapses show within minutes
-        org.add_demo_users(ids)
-        org.start_demo(interval_s=1.0)
-    return salesforce.create_app(org)
-
-
-def _simulate_glance(ns: argparse.Namespace) -> int:
-    """Glance is several servers: the load balancer (with the Authorization API) on --port
-    and two presence servers on free ports, named by findvisitor."""
-    from .simulators import glance
-
-    group = 72431
-    sim = glance.GlanceSim(
-        groups={group},
-        api_key=os.environ.get(ns.password_env) or "secret",
-        partner_user_ids={ns.username},
-    )
-    servers = glance.serve(sim, host=ns.host, port=ns.port, start=lambda s: None)
-    for presence in servers.presence:
-        presence.start()
-    if ns.demo_users:
-        sim.start_demo([group], interval_s=1.0)
-    print(f"glance simulator on {servers.url} (auth_url {servers.auth_url})", flush=True)
-    print(f"  group_ids = [{group}], partner_user_id = {ns.username!r}", flush=True)
-    print(f"  presence servers: {', '.join(sim.servers)}", flush=True)
-    allowlist = ", ".join(f'"{name}"' for name in sim.servers)
-    print(f'  direct_allowlist = [{allowlist}], direct_scheme = "http"', flush=True)
-    try:
-        servers.balancer.serve_forever()
-    finally:
-        servers.shutdown()
-    return 0
 
 
 def _hash_password(ns: argparse.Namespace) -> int:

@@ -16,32 +16,40 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
+    AfterValidator,
     Field,
     StringConstraints,
     ValidationError,
     ValidationInfo,
+    create_model,
     field_validator,
     model_validator,
 )
 
 from .alerts import Thresholds
 from .model import Person
+from .provider_config import (  # noqa: F401 (the shared pieces, importable from here too)
+    EnvName,
+    HttpUrl,
+    MappedStatus,
+    ProviderCommon,
+    Section,
+    StateMap,
+    StateMapping,
+    state_table,
+)
+from .providers.glance_config import GlanceConfig  # noqa: F401 (glance.py imports it from here)
+from .providers.registry import PROVIDERS
+from .providers.spec import PersonIdField
 
 
 class ConfigError(ValueError):
     """A config problem a user can fix; the message names the key and the problem."""
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-
-HttpUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")]
-EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
-SysId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
+# Every table is a Section; `_Section` is its name here, and the shared pieces are imported
+# from here too (the providers' own config models import provider_config.py instead).
+_Section = Section
 
 
 class ServerConfig(_Section):
@@ -79,31 +87,34 @@ class ServerConfig(_Section):
         return role
 
 
-class PersonConfig(_Section):
+class _PersonBase(_Section):
     id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     team: Annotated[str, StringConstraints(min_length=1, max_length=100)] = "Team"
-    servicenow: str | None = None
-    cisco: str | None = None
-    salesforce: str | None = None
-
-    @field_validator("servicenow")
-    @classmethod
-    def _sys_id(cls, value: str | None) -> str | None:
-        if value and not _is_sys_id(value):
-            raise ValueError("expected a 32-character sys_id (lowercase hex)")
-        return value or None
-
-    @field_validator("salesforce")
-    @classmethod
-    def _salesforce_id(cls, value: str | None) -> str | None:
-        if value and not (len(value) in (15, 18) and value.isalnum() and value.isascii()):
-            raise ValueError("expected a 15- or 18-character Salesforce User Id")
-        return value or None
 
     def to_person(self) -> Person:
-        ids = {s: v for s in ("servicenow", "cisco", "salesforce") if (v := getattr(self, s))}
+        ids = {name: v for name, key in _PERSON_KEYS.items() if (v := getattr(self, key))}
         return Person(id=self.id, name=self.name, team=self.team, source_ids=ids)
+
+
+def _person_id(field: PersonIdField) -> Any:
+    """`str | None` for one vendor's id key, checked by the provider's validator."""
+
+    def check(value: str | None) -> str | None:
+        if not value:
+            return None
+        return field.validate(value) if field.validate else value
+
+    return (Annotated[str | None, AfterValidator(check)], None)
+
+
+# Provider name -> its key in [[people]] and the directory CSV (the CONTRACT's names).
+_PERSON_KEYS = {s.name: s.person_field.key for s in PROVIDERS if s.person_field}
+PersonConfig = create_model(
+    "PersonConfig",
+    __base__=_PersonBase,
+    **{s.person_field.key: _person_id(s.person_field) for s in PROVIDERS if s.person_field},
+)
 
 
 # Whole numbers only (`true` or `4.5` is a typo, not a threshold); None: the check is off.
@@ -124,227 +135,8 @@ class TeamConfig(_Section):
         return Thresholds(self.min_online, self.max_away_minutes, self.max_busy_minutes)
 
 
-def _is_sys_id(value: str) -> bool:
-    return len(value) == 32 and all(c in "0123456789abcdef" for c in value)
-
-
 class DirectoryConfig(_Section):
     csv: str | None = None
-
-
-class ProviderCommon(_Section):
-    base_url: HttpUrl
-    timeout_seconds: float = Field(10, gt=0, le=300)
-    # Longest wait between retries while the provider fails for a reason that fixes itself
-    # (timeouts, 5xx, malformed answers); None: the provider's retry interval + 5 s, so dots
-    # are right again within that long of the vendor answering (docs/reliability.md).
-    # Credentials refused back off longer whatever this says; a vendor's Retry-After wins.
-    max_backoff_seconds: float | None = Field(None, ge=1, le=3600)
-
-
-class ServiceNowConfig(ProviderCommon):
-    username: str
-    password_env: EnvName
-    poll_seconds: float = Field(5, ge=0.05, le=3600)
-    online_within_s: float = Field(30, gt=0)
-    away_within_s: float = Field(60, gt=0)
-    # "ui": the UI16 presence endpoint; "table": sys_user_presence through the Table API.
-    mode: Literal["ui", "table"] = "ui"
-    # Names the public sources disagree on or leave open (docs/providers/servicenow.md).
-    request_method: Literal["GET", "POST"] = "POST"
-    users_field: str = "users"
-    user_id_key: str = "user"
-    batch_size: int = Field(500, ge=1, le=10_000)
-
-    @model_validator(mode="after")
-    def _thresholds_ordered(self) -> ServiceNowConfig:
-        if self.away_within_s < self.online_within_s:
-            raise ValueError("away_within_s must be >= online_within_s")
-        return self
-
-
-MappedStatus = Literal["online", "busy", "away", "offline", "unknown"]
-
-
-class StateMapping(_Section):
-    """What one vendor state means: a status and the activity text shown with it."""
-
-    status: MappedStatus
-    activity: Annotated[str, StringConstraints(max_length=60)] | None = None
-
-
-def _state_mapping(value: Any) -> Any:
-    # `state_map = {DND = "busy"}` (the v1 form) stays valid: a bare status, no activity.
-    return {"status": value} if isinstance(value, str) else value
-
-
-StateMap = dict[str, Annotated[StateMapping, BeforeValidator(_state_mapping)]]
-
-
-def state_table(rows: Mapping[str, tuple[MappedStatus, str | None]]) -> dict[str, StateMapping]:
-    """A provider's default state table from (status, activity) rows."""
-    return {state: StateMapping(status=st, activity=act) for state, (st, act) in rows.items()}
-
-
-# PWS basic states and RPID activities (lower case) -> status and activity. Busy, DND, on
-# the phone, in a meeting and presenting are busy: a team lead must never send work to them
-# as if they were free (docs/providers/cisco.md lists where each state comes from).
-CISCO_DEFAULT_STATE_MAP: dict[str, StateMapping] = state_table(
-    {
-        "AVAILABLE": ("online", None),
-        "AWAY": ("away", "Away"),
-        "DND": ("busy", "Do not disturb"),
-        "BUSY": ("busy", "Busy"),
-        "VACATION": ("offline", "On vacation"),
-        "UNAVAILABLE": ("offline", None),
-        "UNKNOWN": ("unknown", "Unknown to IM&P"),
-        "available": ("online", None),
-        "away": ("away", "Away"),
-        "dnd": ("busy", "Do not disturb"),
-        "busy": ("busy", "Busy"),
-        "on-the-phone": ("busy", "On the phone"),
-        "meeting": ("busy", "In a meeting"),
-        "presenting": ("busy", "Presenting"),
-        "vacation": ("offline", "On vacation"),
-    }
-)
-
-
-class CiscoConfig(ProviderCommon):
-    """IM&P Presence Web Services; `base_url` is `https://<imp>:8083` (HTTP: 8082)."""
-
-    app_user: str
-    app_password_env: EnvName
-    end_user: str
-    callback_url: HttpUrl
-    presence_type: Literal["basic", "rich"] = "basic"
-    resync_seconds: float = Field(600, ge=0.1, le=86_400)
-    expiry_seconds: int = Field(3600, ge=3600, le=86_400)
-    verify_tls: bool | str = True  # or a CA bundle path (IM&P often has a private CA)
-    # PWS state -> status (or {status, activity}), merged over CISCO_DEFAULT_STATE_MAP.
-    state_map: StateMap = {}
-
-    def mapping_for(self, state: str) -> StateMapping | None:
-        return self.state_map.get(state, CISCO_DEFAULT_STATE_MAP.get(state))
-
-
-SoqlLiteral = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ .]{1,60}$")]
-
-
-class SalesforceConfig(ProviderCommon):
-    """`base_url` is the login URL (https://login.salesforce.com, https://test.salesforce.com
-    or the org's My Domain); queries go to the `instance_url` the token response names."""
-
-    auth: Literal["client_credentials", "jwt_bearer"] = "client_credentials"
-    client_id: str
-    client_secret_env: EnvName | None = None  # client credentials flow
-    username: str | None = None  # JWT bearer flow: the integration user
-    private_key_env: EnvName | None = None  # JWT bearer flow: PEM of the connected app's key
-    api_version: Annotated[str, StringConstraints(pattern=r"^\d{2,3}\.\d$")] = "60.0"
-    poll_seconds: float = Field(60, ge=0.1, le=3600)
-    session_type: SoqlLiteral = "UI"
-    # AuthSession.LoginType values that mark an interactive UI login: Application (user name
-    # and password) and the SAML SSO types, so an org that signs in through SSO is not shown
-    # offline (docs/providers/salesforce.md). `login_type` (one value, v1) is still accepted.
-    login_types: Annotated[list[SoqlLiteral], Field(min_length=1, max_length=20)] = [
-        "Application",
-        "SAML Idp Initiated SSO",
-        "SAML Sfdc Initiated SSO",
-    ]
-    login_type: SoqlLiteral | None = None
-    # The query travels in the URL: 500 ids of ~25 encoded bytes stay under the 16 KB limit.
-    ids_per_query: int = Field(200, ge=1, le=500)
-    webhook_secret_env: EnvName | None = None  # enables POST /hooks/salesforce
-    webhook_max_age_s: float = Field(300, ge=5, le=3600)
-
-    @model_validator(mode="after")
-    def _flow_has_its_keys(self) -> SalesforceConfig:
-        if self.auth == "client_credentials" and not self.client_secret_env:
-            raise ValueError("client_credentials needs client_secret_env")
-        if self.auth == "jwt_bearer" and not (self.username and self.private_key_env):
-            raise ValueError("jwt_bearer needs username and private_key_env")
-        if self.login_type and "login_types" in self.model_fields_set:
-            raise ValueError("set login_types or login_type, not both")
-        return self
-
-    @property
-    def ui_login_types(self) -> list[str]:
-        """The LoginType values queried: `login_type` alone when a v1 file sets it."""
-        return [self.login_type] if self.login_type else list(self.login_types)
-
-
-GlanceGroupId = Annotated[int, Field(ge=1, le=2_147_483_647)]
-# Host names, optionally with a leading "*." for every subdomain (shared/providers/glance.md),
-# and an optional ":port" (default: the port of base_url).
-DirectHost = Annotated[
-    str,
-    StringConstraints(pattern=r"^(\*\.)?[A-Za-z0-9]([A-Za-z0-9.-]{0,252})(:[1-9][0-9]{0,4})?$"),
-]
-
-
-class GlanceConfig(ProviderCommon):
-    """Glance Presence Agent REST API. `base_url` is the load balancer
-    (https://presence.glance.net); `auth_url` is the Authorization API's REST endpoint.
-    Credentials: a partner login key (partner_id + partner_user_id + api_key_env) or a Glance
-    username + password_env. See docs/providers/glance.md."""
-
-    auth_url: HttpUrl
-    group_ids: Annotated[list[GlanceGroupId], Field(min_length=1, max_length=50)]
-    partner_id: GlanceGroupId | None = None  # defaults to the group being authorized
-    partner_user_id: str | None = None
-    api_key_env: EnvName | None = None
-    username: str | None = None
-    password_env: EnvName | None = None
-    token_minutes: int = Field(120, ge=1, le=120)  # the Authorization API's own range
-    # Names shown for groups (the wall's visitor counts), e.g. {72431 = "Support site"}.
-    group_labels: dict[int, Annotated[str, StringConstraints(max_length=60)]] = {}
-    poll_seconds: float = Field(5, ge=0.05, le=3600)
-    # Presence servers (host[:port]) the load balancer may send us to; empty: the
-    # registrable domain of base_url on its port (glance.net:443 and *.glance.net:443).
-    direct_allowlist: list[DirectHost] = []
-    # "http" only for a simulator on loopback: a real presence server is always https.
-    direct_scheme: Literal["https", "http"] = "https"
-
-    @model_validator(mode="after")
-    def _credentials_and_scheme(self) -> GlanceConfig:
-        partner = self.partner_user_id and self.api_key_env
-        if not partner and not (self.username and self.password_env):
-            raise ValueError(
-                "needs partner_user_id + api_key_env (login key) or username + password_env"
-            )
-        if self.direct_scheme == "http" and _host_of(self.base_url) not in LOOPBACK_HOSTS:
-            raise ValueError('direct_scheme = "http" is only allowed for a loopback base_url')
-        _check_direct_allowlist(self.base_url, self.direct_allowlist)
-        return self
-
-
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
-
-
-def _check_direct_allowlist(base_url: str, entries: list[str]) -> None:
-    """Ports in range; an entry naming an internal address is refused at start rather than
-    at the first click: it would let Glance's answers send the bearer token inside the
-    network (the provider refuses such calls anyway, providers/glance_direct.py)."""
-    # Imported here: the providers package imports this module.
-    from .providers.glance_direct import is_internal, is_loopback
-
-    local = is_loopback(_host_of(base_url))
-    for n, entry in enumerate(entries):
-        host, _, port = entry.partition(":")
-        if port and int(port) > 65535:
-            raise ValueError(f"direct_allowlist[{n}]: {entry!r} has no valid port")
-        if not local and is_internal(host):
-            raise ValueError(
-                f"direct_allowlist[{n}]: {entry!r} is an internal address, "
-                "only allowed when base_url is on loopback (a simulator)"
-            )
-
-
-def _host_of(url: str) -> str:
-    rest = url.split("://", 1)[-1].split("/", 1)[0]
-    if rest.startswith("["):
-        return rest.split("]", 1)[0] + "]"
-    return rest.rsplit(":", 1)[0] if ":" in rest else rest
 
 
 class ScreenMeetConfig(ProviderCommon):
@@ -356,12 +148,13 @@ class ScreenMeetConfig(ProviderCommon):
     password_env: EnvName
 
 
-class ProvidersConfig(_Section):
-    servicenow: ServiceNowConfig | None = None
-    cisco: CiscoConfig | None = None
-    salesforce: SalesforceConfig | None = None
-    glance: GlanceConfig | None = None
-    screenmeet: ScreenMeetConfig | None = None
+# One table per registered provider, plus ScreenMeet (a feature, not a provider).
+ProvidersConfig = create_model(
+    "ProvidersConfig",
+    __base__=_Section,
+    **{s.name: (s.config_model | None, None) for s in PROVIDERS},
+    screenmeet=(ScreenMeetConfig | None, None),
+)
 
 
 RoleName = Literal["viewer", "agent", "admin"]
@@ -586,7 +379,7 @@ def _env_keys(node: Any, prefix: str) -> list[tuple[str, str]]:
     return found
 
 
-_CSV_COLUMNS = {"id", "name", "team", "servicenow", "cisco", "salesforce"}
+_CSV_COLUMNS = {"id", "name", "team", *_PERSON_KEYS.values()}
 
 
 def _csv_people(directory: Any, base_dir: Path) -> list[dict[str, str]]:

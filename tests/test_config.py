@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 
 from presence_dash.config import (
-    CiscoConfig,
     ConfigError,
     Settings,
     StateMapping,
     load_settings,
     settings_from_dict,
 )
+from presence_dash.providers.cisco.config import CiscoConfig
 
 ENV = {"PRESENCE_DASH_SECRET_KEY": "s3cret-key", "SN_PASSWORD": "hunter2"}
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
+from flask.blueprints import BlueprintSetupState
 
+from ..providers.registry import provider_labels
 from ..wall_plan import WallOptions, parse_options, wall_context
 from .runtime import runtime, sees_details
 
@@ -32,3 +34,20 @@ def wall_view() -> str:
     (docs/api.md "Wall")."""
     options = parse_options(request.args.getlist("team"), request.args)
     return _render("wall.html", "Presence wall", options)
+
+
+# Features beside the providers whose names the pages show too.
+FEATURE_LABELS = {"screenmeet": "ScreenMeet"}
+
+
+def page_labels() -> dict[str, str]:
+    """The names the pages show for sources: from the registry, so no template or script
+    names a vendor."""
+    return {**provider_labels(), **FEATURE_LABELS}
+
+
+@bp.record_once
+def _labels_for_templates(state: BlueprintSetupState) -> None:
+    # A global, not a context processor: _macros.html is imported without the context.
+    # base.html hands the same names to static/js/labels.js (#provider-labels).
+    state.app.jinja_env.globals["provider_labels"] = page_labels()

@@ -1,11 +1,16 @@
 /** Words shown for statuses, provider states and provider names (templates/_macros.html too). */
 
-const PROVIDER_LABELS = {
-  servicenow: "ServiceNow",
-  cisco: "Cisco",
-  salesforce: "Salesforce",
-  glance: "Glance",
-  screenmeet: "ScreenMeet",
+// Provider names come from the provider registry through the page (base.html's
+// #provider-labels JSON block), so no script names a vendor; read once, on first use.
+let providerLabels = null;
+
+const readProviderLabels = () => {
+  const block = typeof document === "undefined" ? null : document.getElementById("provider-labels");
+  try {
+    return (block && JSON.parse(block.textContent)) || {};
+  } catch (err) {
+    return {}; // a page without the block: names are capitalised
+  }
 };
 
 // One word per status, the same as the template's status_words; the dot's shape and colour
@@ -29,5 +34,8 @@ export const activityText = (person) =>
   person.activity && person.activity.toLowerCase() !== statusWord(person.status).toLowerCase()
     ? person.activity
     : "";
-export const providerLabel = (name) => PROVIDER_LABELS[name] || capitalize(name);
+export const providerLabel = (name) => {
+  if (providerLabels === null) providerLabels = readProviderLabels();
+  return providerLabels[name] || capitalize(name);
+};
 export const stateLabel = (state) => STATE_LABELS[state] || state;

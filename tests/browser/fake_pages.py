@@ -12,6 +12,7 @@ from flask import Flask, render_template
 
 from presence_dash.wall_plan import parse_options, wall_context
 from presence_dash.web.headers import CSP
+from presence_dash.web.pages import page_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"
@@ -95,6 +96,7 @@ def render(
     takes its query string as `query` (`{"team": ["A", "B"], "sort": "state"}`) and the
     alerts body (GET /api/alerts) embedded for the first paint as `alerts`."""
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC))
+    app.jinja_env.globals["provider_labels"] = page_labels()  # as web/pages.py installs it
     teams = sorted({p["team"] for p in snap["people"]}, key=str.casefold)
     context: dict[str, Any] = {"snapshot": snap, "teams": teams, "team_filter": team_filter}
     if page == "wall.html":

@@ -32,10 +32,10 @@ from helpers import (
 from pydantic import ValidationError
 
 from presence_dash.board import PresenceBoard
-from presence_dash.config import SalesforceConfig
 from presence_dash.model import Observation, Person, ProviderState, Status
 from presence_dash.providers.base import AuthFailed, HookRequest, UpdateFailed
-from presence_dash.providers.salesforce import SalesforceProvider
+from presence_dash.providers.salesforce.config import SalesforceConfig
+from presence_dash.providers.salesforce.provider import SalesforceProvider
 from presence_dash.runner import ProviderRunner, stale_after
 from presence_dash.simulators.salesforce import SalesforceSim, make_id
 from presence_dash.simulators.serve import SimulatorServer

@@ -13,9 +13,9 @@ import pytest
 import requests
 from helpers import SN_PASSWORD, SN_PASSWORD_ENV, SN_USERNAME, SnSimHandle, person, sys_id, wait_for
 
-from presence_dash.config import ServiceNowConfig
 from presence_dash.model import Person, Status
-from presence_dash.providers.servicenow import ServiceNowProvider
+from presence_dash.providers.servicenow.config import ServiceNowConfig
+from presence_dash.providers.servicenow.provider import ServiceNowProvider
 from presence_dash.timefmt import utc_now
 
 PEOPLE = [Person(f"p{i}", f"P {i}", "Desk", {"servicenow": sys_id(f"p{i}")}) for i in range(5000)]

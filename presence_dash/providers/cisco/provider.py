@@ -25,11 +25,10 @@ from xml.etree.ElementTree import Element
 import requests
 from defusedxml import ElementTree as SafeXML
 
-from ..config import CiscoConfig
-from ..model import Observation, Person, Status
-from ..provider_notes import ProviderNotes
-from ..warn_once import WarnOnce
-from .base import (
+from ...model import Observation, Person, Status
+from ...provider_notes import ProviderNotes
+from ...warn_once import WarnOnce
+from ..base import (
     AuthFailed,
     Clock,
     HookRequest,
@@ -38,10 +37,11 @@ from .base import (
     ProviderContext,
     UpdateFailed,
 )
-from .cisco_pidf import ALIASES, activity_priority, local, on_our_clock, rich_state, xs_datetime
-from .http_errors import request_failed
+from ..http_errors import request_failed
+from .config import CiscoConfig
+from .pidf import ALIASES, activity_priority, local, on_our_clock, rich_state, xs_datetime
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(__package__)  # presence_dash.providers.cisco, as before the move
 
 PREFIX = "/presence-service"
 KEY_HEADER = "Presence-Session-Key"

@@ -18,14 +18,14 @@ from typing import Any
 
 import requests
 
-from ..config import ServiceNowConfig
-from ..model import Observation, Person, Status
-from ..rules import status_from_age
-from ..warn_once import WarnOnce
-from .base import AuthFailed, Clock, PollingProvider, ProviderContext, UpdateFailed
-from .http_errors import describe_http_error, request_failed, retry_after_seconds
+from ...model import Observation, Person, Status
+from ...rules import status_from_age
+from ...warn_once import WarnOnce
+from ..base import AuthFailed, Clock, PollingProvider, ProviderContext, UpdateFailed
+from ..http_errors import describe_http_error, request_failed, retry_after_seconds
+from .config import ServiceNowConfig
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(__package__)  # presence_dash.providers.servicenow, as before the move
 
 PRESENCE_PATH = "/api/now/ui/presence"
 # The vendor's UI marks its polls as background requests; so do we (not user activity).

@@ -26,11 +26,10 @@ from urllib.parse import urljoin
 import jwt
 import requests
 
-from ..config import SalesforceConfig
-from ..model import Observation, Person, Status
-from ..timefmt import parse_iso_z
-from ..warn_once import WarnOnce
-from .base import (
+from ...model import Observation, Person, Status
+from ...timefmt import parse_iso_z
+from ...warn_once import WarnOnce
+from ..base import (
     AuthFailed,
     Clock,
     HookRequest,
@@ -39,8 +38,9 @@ from .base import (
     ProviderContext,
     UpdateFailed,
 )
-from .http_errors import request_failed
-from .salesforce_presence import (
+from ..http_errors import request_failed
+from .config import SalesforceConfig
+from .presence import (
     Event,
     Session,
     SourceState,
@@ -51,7 +51,7 @@ from .salesforce_presence import (
     valid_sessions,
 )
 
-log = logging.getLogger(__name__)
+log = logging.getLogger(__package__)  # presence_dash.providers.salesforce, as before the move
 
 TOKEN_PATH = "/services/oauth2/token"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"

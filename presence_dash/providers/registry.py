@@ -1,0 +1,24 @@
+"""The provider registry: one line per vendor. Adding a provider is its package under
+providers/<vendor>/ (exporting `SPEC`), its simulator under simulators/, and one line here."""
+
+from __future__ import annotations
+
+from . import cisco, glance_spec, salesforce, servicenow
+from .spec import ProviderSpec
+
+# The order is the health strip's and the config's.
+PROVIDERS: tuple[ProviderSpec, ...] = (
+    servicenow.SPEC,
+    cisco.SPEC,
+    glance_spec.SPEC,
+    salesforce.SPEC,
+)
+
+
+def provider_spec(name: str) -> ProviderSpec | None:
+    return next((spec for spec in PROVIDERS if spec.name == name), None)
+
+
+def provider_labels() -> dict[str, str]:
+    """Names shown for each provider, for the templates and static/js/labels.js."""
+    return {spec.name: spec.label for spec in PROVIDERS}
