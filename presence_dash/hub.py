@@ -17,6 +17,7 @@ from engineio.packet import Packet
 from flask_socketio import SocketIO
 
 from .board import Batch, PresenceBoard
+from .direct_push import emitter_for
 from .metrics import Metrics
 from .paced_push import PacedPush
 from .providers.base import Clock
@@ -46,6 +47,8 @@ class PushHub(PacedPush):
         self.metrics = metrics
         self.on_batch = on_batch
         self._snapshot = SnapshotCache(board, clock, on_encode=metrics.snapshot_encodes.inc)
+        # Batches framed once and written straight to idle websockets (direct_push/).
+        self._emit_to_all = emitter_for(socketio, metrics.registry)
         self._before_broadcast: Callable[[], object] = lambda: None
 
     def guard_sends(self, check: Callable[[], object]) -> None:
@@ -67,7 +70,7 @@ class PushHub(PacedPush):
                 "server_time": iso_z(self.clock()),  # v1.1: the wall's "data as of"
                 "changes": [person_json(v) for v in batch.changes],
             }
-            self.socketio.emit("presence", payload)
+            self._emit_to_all("presence", payload)
             self.metrics.batches.inc()
             self.metrics.batch_changes.inc(len(batch.changes))
             self.metrics.batch_seconds.observe(time.perf_counter() - started)
