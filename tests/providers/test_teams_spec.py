@@ -1,0 +1,67 @@
+"""The Teams package's spec: the person id check, the simulator entry point and the demo part
+produce what the adapter needs (the registry line is the lead's: not tested through it)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import requests
+
+from presence_dash.model import Person, Status
+from presence_dash.providers.spec import DemoContext, SimulateArgs, load
+from presence_dash.providers.teams import SPEC, TeamsConfig, TeamsProvider
+from presence_dash.timefmt import utc_now
+
+
+def test_the_person_id_is_an_object_id_under_teams_id() -> None:
+    field = SPEC.person_field
+    assert field is not None and field.key == "teams_id" and field.validate is not None
+    assert field.validate(" FA8BF3DC-ECA7-46B7-BAD1-DB199B62AFC3 ") == (
+        "FA8BF3DC-ECA7-46B7-BAD1-DB199B62AFC3"
+    )
+    for bad in ("ada@contoso.com", "fa8bf3dc-eca7-46b7-bad1", "not-a-guid"):
+        with pytest.raises(ValueError, match="Entra ID object id"):
+            field.validate(bad)
+
+
+def test_the_demo_part_is_a_working_teams_section() -> None:
+    assert SPEC.demo is not None and SPEC.demo.person_id is not None
+    demo_id = load(SPEC.demo.person_id)
+    assert demo_id("ada") == demo_id("ada") != demo_id("bob")
+    people = [{"id": pid, "name": pid, "team": "T", "teams_id": demo_id(pid)} for pid in "abc"]
+    part = load(SPEC.demo.start)(DemoContext(people, frozenset({"b"}), 0, None))
+    try:
+        config = TeamsConfig.model_validate(part.section)
+        secret = part.secrets[config.client_secret_env]
+        persons = [Person(p["id"], p["name"], "T", {"teams": p["teams_id"]}) for p in people]
+        provider = TeamsProvider(config, secret, persons, requests.Session(), utc_now)
+        observed = {o.person_id: o for o in provider.poll()}
+        assert observed["b"].status == Status.OFFLINE and observed["b"].activity == "Off work"
+        assert {observed["a"].status, observed["c"].status} <= set(Status)
+        assert observed["a"].detail != "missing"
+    finally:
+        for server in part.servers:
+            server.shutdown()
+
+
+def test_simulate_serves_on_the_port_it_prints() -> None:
+    assert SPEC.simulator is not None
+    args = SimulateArgs("127.0.0.1", 0, "presence.dash", "pw", ("ada",), {"client_id": None})
+    run = load(SPEC.simulator.start)(args)
+    url = run.lines[0].removeprefix("teams simulator on ")
+    threading.Thread(target=run.serve_forever, daemon=True).start()
+    try:
+        token = requests.post(
+            url + "/8f2c5d4e-1b3a-4c6d-9e7f-0a1b2c3d4e5f/oauth2/v2.0/token",
+            data={
+                "client_id": "535fb089-9ff3-47b6-9bfb-4f1264799865",
+                "client_secret": "pw",
+                "scope": "https://graph.microsoft.com/.default",
+                "grant_type": "client_credentials",
+            },
+            timeout=5,
+        )
+        assert token.status_code == 200, token.text
+    finally:
+        run.shutdown()
