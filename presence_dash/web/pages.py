@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.blueprints import BlueprintSetupState
 
+from ..agent_plan import agent_context
 from ..providers.registry import provider_labels
 from ..wall_plan import WallOptions, parse_options, wall_context
 from .runtime import runtime, sees_details
@@ -13,6 +14,7 @@ bp = Blueprint("pages", __name__)
 
 
 def _render(template: str, title: str, wall: WallOptions | None = None) -> str:
+    """A page's first paint; each view embeds only the people it renders (its plan)."""
     rt = runtime()
     snapshot = rt.hub.snapshot_payload(sees_details())
     teams = sorted({p["team"] for p in snapshot["people"]}, key=str.casefold)
@@ -20,6 +22,8 @@ def _render(template: str, title: str, wall: WallOptions | None = None) -> str:
     context = {"snapshot": snapshot, "teams": teams, "team_filter": team}
     if wall is not None:
         context.update(wall_context(snapshot, teams, wall))
+    else:
+        context.update(agent_context(snapshot, teams, team))
     return render_template(template, demo=rt.settings.demo, title=title, **context)
 
 

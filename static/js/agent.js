@@ -2,7 +2,7 @@
 
 import { boot } from "./boot.js";
 import { CardMenu } from "./card-menu.js";
-import { el } from "./dom.js";
+import { compareNames, el } from "./dom.js";
 import { PeopleFilter } from "./filters.js";
 import { renderProviderStrip } from "./health.js";
 import { initScreenMeet } from "./screenmeet.js";
@@ -14,20 +14,28 @@ import { initVisitors } from "./visitors.js";
 const root = document.getElementById("people");
 const strip = document.getElementById("provider-strip");
 const teamSelect = document.getElementById("team-filter");
+const search = document.getElementById("search");
 let filter = null;
 let timeline = null;
 let sourceLog = null;
+// The page renders the first screenful; the socket's snapshot brings everyone (agent_plan.py).
+let everyoneArrived = false;
+let everyoneBuilt = false;
 
-const { store, renderer, socket } = boot({
+const { store, renderer, socket, initial } = boot({
   view: "agent",
   sincePrefixes: { exact: "for ", inexact: "for at least " },
   onFrame({ added, removed, providers, changed }) {
     if (providers) renderProviderStrip(strip, store.providers);
     if (!filter) return;
+    // The people the socket's first snapshot adds count as seen when the page opened, as
+    // the ones it rendered do.
+    const firstBuild = everyoneArrived && !everyoneBuilt ? new Set(added) : null;
     const now = serverNow();
     for (const id of changed) {
       const person = store.people.get(id);
-      if (person) sourceLog.record(person, now);
+      if (!person) continue;
+      sourceLog.record(person, firstBuild && firstBuild.has(id) ? sourceLog.loadedAt : now);
     }
     const node = (id) => renderer.people.get(id) && renderer.people.get(id).node;
     filter.update({
@@ -35,12 +43,23 @@ const { store, renderer, socket } = boot({
       removed,
       changed: changed.map(node).filter(Boolean),
     });
+    if (everyoneArrived && !everyoneBuilt) {
+      everyoneBuilt = true;
+      filter.setLoading(0); // this frame built everyone's card: no more "loading"
+    }
     timeline.peopleChanged(changed);
   },
   onTeamAdded(team) {
+    // The select lists every team of the first paint already; a team new since then sorts in.
+    const options = [...teamSelect.options];
+    if (options.some((o) => o.value === team)) return;
     const option = el("option", "", team);
     option.value = team;
-    teamSelect.append(option);
+    const after = options.find((o) => o.value && compareNames(o.value, team) > 0);
+    teamSelect.insertBefore(option, after || null);
+  },
+  onSnapshot() {
+    everyoneArrived = true;
   },
 });
 
@@ -49,9 +68,11 @@ for (const person of store.people.values()) sourceLog.record(person, sourceLog.l
 
 filter = new PeopleFilter({
   root,
-  search: document.getElementById("search"),
+  search,
   team: teamSelect,
   count: document.getElementById("result-count"),
+  loadingNote: document.getElementById("people-loading"),
+  expected: initial.partial ? initial.total : 0,
 });
 
 timeline = new TimelineDrawer({
@@ -80,3 +101,22 @@ root.addEventListener("click", (event) => {
 
 initScreenMeet({ socket, menu });
 initVisitors({ socket });
+
+// Past thousands of cards by keyboard: "/" (as on GitHub or MDN) and the skip link at the top
+// go to the search from anywhere, unless the key is being typed into a field or a dialog
+// (the timeline drawer, ScreenMeet's) has the focus.
+const TYPING = "input, textarea, select, [contenteditable], [role=dialog], dialog";
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.target.closest && event.target.closest(TYPING)) return;
+  event.preventDefault();
+  search.focus();
+  search.select();
+});
+const skip = document.querySelector(".skip-link");
+if (skip) {
+  skip.addEventListener("click", (event) => {
+    event.preventDefault();
+    search.focus();
+  });
+}

@@ -18,10 +18,19 @@ function initialSnapshot() {
 
 /**
  * Wire a page up. options: view, sincePrefixes ({exact, inexact}, see timefmt.js
- * sinceElementText), teamFilter, onFrame, onTeamAdded (see Renderer).
- * Returns {store, renderer, socket}.
+ * sinceElementText), teamFilter, onFrame, onTeamAdded (see Renderer), onSnapshot(snapshot)
+ * after the socket's snapshot is in the store (its cards are built in the next frame).
+ * Returns {store, renderer, socket, initial}: `initial` is the embedded snapshot, which
+ * carries only the people the page rendered when it says `partial` (of `total`).
  */
-export function boot({ view, sincePrefixes, teamFilter = null, onFrame, onTeamAdded }) {
+export function boot({
+  view,
+  sincePrefixes,
+  teamFilter = null,
+  onFrame,
+  onTeamAdded,
+  onSnapshot = () => {},
+}) {
   const accept = teamFilter ? (person) => person.team === teamFilter : undefined;
   const store = new PresenceStore({ accept });
   const snapshot = initialSnapshot();
@@ -41,6 +50,7 @@ export function boot({ view, sincePrefixes, teamFilter = null, onFrame, onTeamAd
       renderer.markRemoved(removed);
       renderer.markChanged(changed);
       renderer.markProviders();
+      onSnapshot(snap);
     },
     onPresence(changes, seq) {
       renderer.markChanged(store.applyChanges(changes, seq));
@@ -51,5 +61,5 @@ export function boot({ view, sincePrefixes, teamFilter = null, onFrame, onTeamAd
     },
     onState: showConnectionState,
   });
-  return { store, renderer, socket };
+  return { store, renderer, socket, initial: snapshot };
 }

@@ -124,3 +124,51 @@ export function insertSorted(parent, node, key, selector) {
   const tail = parent.querySelector(":scope > .empty");
   parent.insertBefore(node, tail);
 }
+
+/**
+ * Insert `nodes`, already sorted by `key`, among `parent`'s sorted children in one pass: each
+ * run of new nodes goes in as one fragment before the first child that sorts after it, the
+ * rest before the trailing `.empty` notes. Linear where one insertSorted per node is
+ * quadratic (the agent view's first load adds thousands), and the children already there are
+ * not moved, so a card that has the focus keeps it. Children that are not in this order
+ * (a server that collates a little differently) are sorted with the new nodes instead.
+ */
+export function mergeSorted(parent, nodes, key, selector) {
+  const children = [...parent.querySelectorAll(`:scope > ${selector}`)];
+  const keys = children.map(key);
+  for (let c = 1; c < keys.length; c += 1) {
+    if (compareNames(keys[c - 1], keys[c]) > 0) {
+      resort(parent, children.concat(nodes), key);
+      return;
+    }
+  }
+  let i = 0;
+  for (let c = 0; c < children.length && i < nodes.length; c += 1) {
+    if (compareNames(keys[c], key(nodes[i])) <= 0) continue;
+    const run = document.createDocumentFragment();
+    while (i < nodes.length && compareNames(keys[c], key(nodes[i])) > 0) run.append(nodes[i++]);
+    parent.insertBefore(run, children[c]);
+  }
+  if (i >= nodes.length) return;
+  const rest = document.createDocumentFragment();
+  while (i < nodes.length) rest.append(nodes[i++]);
+  parent.insertBefore(rest, parent.querySelector(":scope > .empty"));
+}
+
+/** Put all of `nodes` in `parent` in order, in one insert; the focus stays where it was. */
+function resort(parent, nodes, key) {
+  const focused = document.activeElement;
+  const all = document.createDocumentFragment();
+  for (const node of sortByKey(nodes, key)) all.append(node);
+  parent.insertBefore(all, parent.querySelector(":scope > .empty"));
+  if (focused && focused.isConnected && document.activeElement !== focused) {
+    focused.focus({ preventScroll: true });
+  }
+}
+
+/** `nodes` sorted by `key` with the same collation as insertSorted and mergeSorted. */
+export function sortByKey(nodes, key) {
+  const keyed = nodes.map((node) => ({ node, k: key(node) }));
+  keyed.sort((a, b) => compareNames(a.k, b.k));
+  return keyed.map((entry) => entry.node);
+}

@@ -3,7 +3,14 @@
  * the people that changed (a Map id -> element, hydrated from the server-rendered first paint).
  */
 
-import { buildPerson, buildTeamSection, fillSources, insertSorted } from "./dom.js";
+import {
+  buildPerson,
+  buildTeamSection,
+  fillSources,
+  insertSorted,
+  mergeSorted,
+  sortByKey,
+} from "./dom.js";
 import { activityText, providerLabel, statusWord } from "./labels.js";
 import { STATUSES } from "./store.js";
 import { sinceElementText } from "./timefmt.js";
@@ -124,6 +131,11 @@ export class Renderer {
       refs.node.remove();
       this.people.delete(id);
     }
+    const arrivals = new Map(); // team -> the cards to put in its list (new or moved)
+    const arrive = (team, node) => {
+      if (!arrivals.has(team)) arrivals.set(team, []);
+      arrivals.get(team).push(node);
+    };
     for (const id of this.changed) {
       const person = this.store.people.get(id);
       if (!person) continue;
@@ -131,16 +143,18 @@ export class Renderer {
       if (!refs) {
         refs = this.refs(buildPerson(person, this.view), null);
         this.people.set(id, refs);
-        this.place(refs.node, person.team);
+        arrive(person.team, refs.node);
         added.push(id);
       } else if (refs.node.dataset.team !== person.team) {
         teams.add(refs.node.dataset.team);
         refs.node.dataset.team = person.team;
-        this.place(refs.node, person.team);
+        arrive(person.team, refs.node);
       }
+      // Filled before it is placed: a new card's text costs no style work in the document.
       this.update(refs, person);
       teams.add(person.team);
     }
+    this.placeAll(arrivals);
     for (const team of teams) this.updateCounts(team);
     const providers = this.providersDirty;
     const changed = [...this.changed];
@@ -181,18 +195,33 @@ export class Renderer {
     setText(node, sinceElementText(node, this.sincePrefixes));
   }
 
-  /** Put a person element in its team's list, by name (creating the team if it is new). */
-  place(node, team) {
-    let section = this.sections.get(team);
-    if (!section) {
-      section = buildTeamSection(team, this.view);
-      this.sections.set(team, section);
-      insertSorted(this.root, section, byTeam, "section.team");
-      const counts = section.querySelector(".team-counts");
-      if (counts) this.registerCounts(team, counts);
-      this.onTeamAdded(team, section);
+  /**
+   * Put cards in their teams' lists by name, creating the teams that are new. One arrival
+   * (a person who joins later) is one sorted insert; many (the first snapshot after a
+   * partial first paint: thousands) are sorted once and merged in one pass per team.
+   */
+  placeAll(arrivals) {
+    const created = [];
+    for (const [team, nodes] of arrivals) {
+      let section = this.sections.get(team);
+      if (!section) {
+        section = buildTeamSection(team, this.view);
+        this.sections.set(team, section);
+        created.push(section);
+      }
+      const list = section.querySelector(".people");
+      if (nodes.length === 1) insertSorted(list, nodes[0], byName, ".person");
+      else mergeSorted(list, sortByKey(nodes, byName), byName, ".person");
     }
-    insertSorted(section.querySelector(".people"), node, byName, ".person");
+    // New sections go into the page filled, each in one insert.
+    const sections = sortByKey(created, byTeam);
+    if (sections.length === 1) insertSorted(this.root, sections[0], byTeam, "section.team");
+    else if (sections.length) mergeSorted(this.root, sections, byTeam, "section.team");
+    for (const section of sections) {
+      const counts = section.querySelector(".team-counts");
+      if (counts) this.registerCounts(section.dataset.team, counts);
+      this.onTeamAdded(section.dataset.team, section);
+    }
   }
 
   updateCounts(team) {

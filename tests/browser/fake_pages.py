@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask, render_template
 
+from presence_dash.agent_plan import FIRST_PAGE_PEOPLE, agent_context
 from presence_dash.wall_plan import parse_options, wall_context
 from presence_dash.web.headers import CSP
 from presence_dash.web.pages import page_labels
@@ -107,6 +108,8 @@ def render(
         context.update(wall_context(snap, teams, options))
         if alerts is not None:
             context["alerts"] = alerts
+    elif page == "agent.html":
+        context.update(agent_context(snap, teams, team_filter))
     with app.test_request_context("/"):
         return render_template(
             page,
@@ -131,8 +134,9 @@ def open_view(
 ) -> None:
     """Show the agent view ("agent") or the wall ("wall") for `snap` in the Playwright page
     and wait until the modules have started (the time-in-state texts are filled). The wall
-    embeds its first page only; with `connect` the stand-in socket then connects and sends
-    the whole `snap` (and `alerts`), as the server does, and the wall pages everyone."""
+    and a big agent view embed their first page only; with `connect` the stand-in socket then
+    connects and sends the whole `snap` (and `alerts`), as the server does, and the wall
+    pages everyone (the agent view builds everyone's card)."""
     html = render(f"{view}.html", snap, team_filter, query, alerts)
     headers = {"Content-Security-Policy": CSP}
 
@@ -154,6 +158,11 @@ def open_view(
     page.goto(f"{ORIGIN}/")
     if view != "wall":
         page.wait_for_function("document.querySelector('.since[data-since]')?.textContent !== ''")
+        # A big floor's page renders its first screenful: the socket's snapshot brings the rest.
+        if connect and len(snap["people"]) > FIRST_PAGE_PEOPLE:
+            fire(page, "connect", None)
+            fire(page, "snapshot", snap)
+            page.wait_for_function("document.getElementById('people-loading').hidden")
         return
     page.wait_for_function("document.querySelector('#data-as-of .as-of-age').textContent !== ''")
     if connect:
