@@ -8,7 +8,7 @@ in one transaction per second, so a slow disk never delays a presence batch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -148,14 +148,15 @@ class HistoryStore(BackgroundWriter):
             return [_entry(row) for row in conn.execute(query)]
 
     def changes_by_source(
-        self, person_id: str, sources: Iterable[str], since: datetime, limit: int = 1000
+        self, person_id: str, since: datetime, limit: int = 1000
     ) -> dict[str, list[SourceEntry]]:
-        """Per source, newest first: the changes since `since`, then the one in force at
-        `since` if it is older (so a bar knows the status its window begins in)."""
+        """Per source with a record, newest first: the changes since `since`, then the one in
+        force at `since` if it is older (so a bar knows the status its window begins in).
+        The sources come from the table, not the board: a web node's board has none."""
         table = source_changes
         out: dict[str, list[SourceEntry]] = {}
         with self.engine.connect() as conn:
-            for name in sources:
+            for name in _sources_of(conn, person_id):
                 mine = (table.c.person_id == person_id, table.c.source == name)
                 newest_first = (table.c.changed_at.desc(), table.c.id.desc())
                 recent = sa.select(table).where(*mine, table.c.changed_at >= since)
@@ -180,6 +181,21 @@ def _entry(row: sa.Row) -> HistoryEntry:
     return HistoryEntry(
         row.person_id, Status(row.old_status), Status(row.new_status), row.changed_at
     )
+
+
+def _sources_of(conn: sa.Connection, person_id: str) -> list[str]:
+    """The person's sources in the table, one index seek each (MIN over the index's
+    (person_id, source) prefix): DISTINCT would read every row the person ever had."""
+    names: list[str] = []
+    column = source_changes.c.source
+    while True:
+        query = sa.select(sa.func.min(column)).where(source_changes.c.person_id == person_id)
+        if names:
+            query = query.where(column > names[-1])
+        name = conn.execute(query).scalar()
+        if name is None:
+            return names
+        names.append(name)
 
 
 def _source_entry(row: sa.Row) -> SourceEntry:

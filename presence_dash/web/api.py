@@ -25,8 +25,7 @@ def presence() -> ResponseReturnValue:
 @bp.get("/people/<person_id>/history")
 def person_history(person_id: str) -> ResponseReturnValue:
     rt = runtime()
-    person = rt.board.person(person_id)
-    if person is None:
+    if rt.board.person(person_id) is None:
         return error_response(404, "unknown_person", f"no person with id {person_id!r}")
     try:
         hours = float(request.args.get("hours", "24"))
@@ -39,7 +38,7 @@ def person_history(person_id: str) -> ResponseReturnValue:
     rt.history.flush()  # include changes from the last second
     since = window(hours, rt.clock())
     entries = rt.history.changes(person_id, since)
-    by_source = rt.history.changes_by_source(person_id, sorted(person.sources), since)
+    by_source = rt.history.changes_by_source(person_id, since)
     return jsonify(
         {
             "person_id": person_id,

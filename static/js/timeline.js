@@ -195,11 +195,12 @@ export class TimelineDrawer {
     const rows = [axis(start, now)];
     const overall = this.loaded || this.error ? aggregateSegments(this.changes, person, start, now) : [];
     rows.push(bar("All sources", overall, start, now));
-    const seen = new Map(this.sourceLog.of(person.id));
-    const names = [...new Set([...Object.keys(this.sourceHistory), ...seen.keys()])].sort();
-    for (const name of names) {
-      const changes = this.sourceHistory[name] || [];
-      const entries = sourceEntries(changes, seen.get(name) || [], this.historyAt);
+    // The person's sources as this page knows them: a source only the history has is one
+    // the dashboard no longer reads for them, and its last record is not its state now.
+    const seen = this.sourceLog.of(person.id);
+    const names = seen.map(([name]) => name);
+    for (const [name, live] of seen) {
+      const entries = sourceEntries(this.sourceHistory[name] || [], live, this.historyAt);
       rows.push(bar(providerLabel(name), sourceSegments(entries, start, now), start, now));
     }
     this.chart.textContent = "";
