@@ -254,9 +254,11 @@ HISTORY = {  # newest first, as GET /api/people/<id>/history answers
                 "detail": "ONCALL",
             },
         ],
+        # recorded once, but not a source Ada has now: no bar for it
+        "teams": [{"from": "unknown", "to": "online", "at": "2026-11-23T08:00:00.000Z"}],
     },
 }
-for change in HISTORY["sources"]["servicenow"] + HISTORY["sources"]["cisco"]:
+for change in [c for changes in HISTORY["sources"].values() for c in changes]:
     change.setdefault("activity", None)
     change.setdefault("detail", None)
 
