@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from presence_dash.model import Person, Status
-from presence_dash.providers.spec import DemoContext, SimulateArgs, load
+from presence_dash.providers.spec import DemoContext, SimulateArgs, SimulateUsageError, load
 from presence_dash.providers.teams import SPEC, TeamsConfig, TeamsProvider
 from presence_dash.timefmt import utc_now
 
@@ -47,7 +47,7 @@ def test_the_demo_part_is_a_working_teams_section() -> None:
 
 def test_simulate_serves_on_the_port_it_prints() -> None:
     assert SPEC.simulator is not None
-    args = SimulateArgs("127.0.0.1", 0, "presence.dash", "pw", ("ada",), {"client_id": None})
+    args = SimulateArgs("127.0.0.1", 0, "presence.dash", "pw", ("ada",), {"app_id": None})
     run = load(SPEC.simulator.start)(args)
     url = run.lines[0].removeprefix("teams simulator on ")
     threading.Thread(target=run.serve_forever, daemon=True).start()
@@ -65,3 +65,11 @@ def test_simulate_serves_on_the_port_it_prints() -> None:
         assert token.status_code == 200, token.text
     finally:
         run.shutdown()
+
+
+@pytest.mark.parametrize("option", ["tenant_id", "app_id"])
+def test_simulate_refuses_an_id_that_is_no_guid(option: str) -> None:
+    assert SPEC.simulator is not None
+    args = SimulateArgs("127.0.0.1", 0, "presence.dash", "pw", (), {option: "3MVG9sim"})
+    with pytest.raises(SimulateUsageError, match="must be a GUID"):
+        load(SPEC.simulator.start)(args)

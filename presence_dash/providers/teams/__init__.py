@@ -20,8 +20,9 @@ SPEC = ProviderSpec(
     simulator=SimulatorSpec(
         start=f"{__name__}.simulated:simulate",
         options=(
-            SimulatorOption("--tenant-id", "teams: the tenant the token endpoint serves"),
-            SimulatorOption("--client-id", "teams: the app registration's client id"),
+            SimulatorOption("--tenant-id", "teams: the tenant GUID the token endpoint serves"),
+            # Not --client-id: Salesforce's flag of that name has a default of its own.
+            SimulatorOption("--app-id", "teams: the app registration's Application (client) ID"),
         ),
         seeds="teams: the documented availability/activity pairs",
     ),

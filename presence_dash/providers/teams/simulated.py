@@ -7,7 +7,7 @@ import secrets
 import uuid
 
 from ...simulators.serve import SimulatorServer
-from ..spec import DemoContext, DemoPart, SimulateArgs, SimulatorRun
+from ..spec import DemoContext, DemoPart, SimulateArgs, SimulateUsageError, SimulatorRun
 from . import simulator as graph_sim
 
 TENANT = "8f2c5d4e-1b3a-4c6d-9e7f-0a1b2c3d4e5f"
@@ -21,11 +21,12 @@ def demo_id(person_id: str) -> str:
 
 
 def simulate(args: SimulateArgs) -> SimulatorRun:
-    sim = graph_sim.GraphSim(
-        tenant_id=args.options.get("tenant_id") or TENANT,
-        client_id=args.options.get("client_id") or CLIENT_ID,
-        client_secret=args.password,
-    )
+    tenant = args.options.get("tenant_id") or TENANT
+    app_id = args.options.get("app_id") or CLIENT_ID
+    for flag, value in (("--tenant-id", tenant), ("--app-id", app_id)):
+        if not graph_sim.GUID.match(value):
+            raise SimulateUsageError(f"simulate teams: {flag} must be a GUID, not {value!r}")
+    sim = graph_sim.GraphSim(tenant_id=tenant, client_id=app_id, client_secret=args.password)
     if args.demo_people:
         sim.add_demo_users([demo_id(pid) for pid in args.demo_people])
     server = SimulatorServer(graph_sim.create_app(sim), args.host, args.port)
