@@ -19,9 +19,10 @@
 //
 // --url may list several servers (web nodes of one cluster), comma-separated: client i
 // connects to the (i mod n)-th. Whether every client got the same stream is checked on the
-// seqs of the measured window: between the latest first seq and the earliest last seq any
-// client saw, every client must have received every seq (seq_missing counts the misses) with
-// the same batch under it (seq_mismatches: a different set of changes under one seq).
+// seqs of the measured window: between the latest first seq and the earliest last seq of the
+// clients that stayed connected, each of them must have received every seq (seq_missing
+// counts the misses) with the same batch under it (seq_mismatches: a different set of changes
+// under one seq, on any client). Clients that dropped are counted in disconnects_during.
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { io } from "socket.io-client";
 
@@ -65,7 +66,7 @@ let connectErrors = 0;
 let snapshots = 0;
 const gapsByUrl = args.urls.map(() => 0);
 
-// seq -> {clients: how many received it in the window, sig: its batch's first signature}
+// seq -> the signature of the first batch any client received under it
 const seqSeen = new Map();
 let mismatches = 0;
 function batchSignature(batch) {
@@ -101,13 +102,11 @@ function onPresence(state, batch) {
   batches += 1;
   if (state.firstSeq === null) state.firstSeq = batch.seq;
   state.lastSeq = batch.seq;
+  state.seqs.push(batch.seq);
   const sig = batchSignature(batch);
   const seen = seqSeen.get(batch.seq);
-  if (seen === undefined) seqSeen.set(batch.seq, { clients: 1, sig });
-  else {
-    seen.clients += 1;
-    if (seen.sig !== sig) mismatches += 1;
-  }
+  if (seen === undefined) seqSeen.set(batch.seq, sig);
+  else if (seen !== sig) mismatches += 1;
   for (const change of batch.changes) {
     let latency = now - parseSince(change.since);
     if (latency < 0) {
@@ -126,7 +125,7 @@ const states = [];
 function connectOne(index) {
   return new Promise((resolve) => {
     const node = index % args.urls.length;
-    const state = { seq: null, node, firstSeq: null, lastSeq: null };
+    const state = { seq: null, node, firstSeq: null, lastSeq: null, seqs: [], dropped: false };
     const socket = io(args.urls[node], {
       transports: ["websocket"],
       forceNew: true,
@@ -154,6 +153,7 @@ function connectOne(index) {
     });
     socket.on("disconnect", (reason) => {
       disconnects += 1;
+      state.dropped = true;
       if (disconnects <= 3) console.error(`client ${index}: disconnect ${reason}`);
       done(false);
     });
@@ -224,30 +224,31 @@ function percentile(p) {
   return MAX_MS;
 }
 
-// Every connected client must have had every seq of the window they all span, with one batch
-// under each seq.
+// Every client that stayed connected must have had every seq of the window they all span,
+// with one batch under each seq.
 function streamCheck() {
-  let from = -Infinity;
-  let to = Infinity;
-  for (const state of states) {
+  const kept = states.filter((s) => !s.dropped);
+  let from = Infinity;
+  let to = -Infinity;
+  let first = true;
+  for (const state of kept) {
     if (state.firstSeq === null) continue;
-    from = Math.max(from, state.firstSeq);
-    to = Math.min(to, state.lastSeq);
+    from = first ? state.firstSeq : Math.max(from, state.firstSeq);
+    to = first ? state.lastSeq : Math.min(to, state.lastSeq);
+    first = false;
   }
+  const span = Math.max(0, to - from + 1);
   let missing = 0;
-  let span = 0;
-  for (let seq = from; seq <= to; seq++) {
-    span += 1;
-    const seen = seqSeen.get(seq);
-    missing += states.length - (seen ? seen.clients : 0);
+  for (const state of kept) {
+    // A client that received nothing in the window missed everything the others got.
+    const had = state.seqs.filter((seq) => seq >= from && seq <= to).length;
+    missing += span - had;
   }
-  // A client that received nothing in the window missed everything the others got.
-  const silent = states.filter((s) => s.firstSeq === null).length;
   return {
     seq_span: span,
     seq_missing: missing,
     seq_mismatches: mismatches,
-    silent_clients: silent,
+    silent_clients: kept.filter((s) => s.firstSeq === null).length,
   };
 }
 
