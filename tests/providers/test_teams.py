@@ -105,6 +105,18 @@ def test_ids_that_are_no_teams_user_are_unknown_whether_listed_or_left_out(
     assert by_person(p)["ada"] == (Status.ONLINE, None, "Available/Available")
 
 
+def test_when_graph_knows_nobody_the_health_strip_says_so(sim: TeamsSimHandle) -> None:
+    p = provider(sim.url, people=PEOPLE[:3])
+    p.poll()
+    assert p.health_warning == (
+        "Teams knows none of the 2 configured users "
+        "(object ids from another tenant, or no Teams licence?)"
+    )
+    sim.set(BOB, "Offline", "Offline")  # one known user is enough: a quiet office
+    p.poll()
+    assert p.health_warning is None
+
+
 def test_1300_people_take_two_requests_of_650(sim: TeamsSimHandle) -> None:
     ids = [object_id(f"p{n}") for n in range(1300)]
     sim.set_many({i: {"availability": "Busy", "activity": "InAMeeting"} for i in ids})

@@ -75,6 +75,15 @@ class TeamsProvider(PollingProvider):
             parsed = self._parse(item)
             if parsed is not None:
                 states[parsed[0]] = parsed[1]
+        known = [s for s in states.values() if s.status != Status.UNKNOWN]
+        # Every id unknown is a configuration problem (object ids of another tenant, or
+        # people not licensed for Teams), not a quiet office: say so in the health strip.
+        self.health_warning = (
+            f"Teams knows none of the {len(self.people_by_vendor_id)} configured users "
+            "(object ids from another tenant, or no Teams licence?)"
+            if self.people_by_vendor_id and not known
+            else None
+        )
         now = self.clock()
         observations = []
         for vendor_id, person_ids in self.people_by_vendor_id.items():
