@@ -1,4 +1,4 @@
-"""Command line (CONTRACT "Command line"): serve, demo, check-config, worker, simulate.
+"""Command line (CONTRACT "Command line"): serve, demo, check-config, worker, simulate, db.
 
 Exit codes: 0 ok, 2 bad config or usage, 1 other failure. Anything a user can get wrong is
 one readable line on stderr, never a traceback.
@@ -18,7 +18,7 @@ from typing import Any
 from .config import ConfigError, load_settings
 from .simulate import add_parser as add_simulate_parser
 from .simulate import run as run_simulator
-from .startup_checks import database_unreachable, message_queue_problem
+from .startup_checks import database_unreachable, message_queue_problem, safe_url
 
 log = logging.getLogger("presence_dash")
 
@@ -65,6 +65,18 @@ def _parser() -> argparse.ArgumentParser:
     hashing.add_argument(
         "--password-env", help="read the password from this environment variable instead"
     )
+    db = sub.add_parser("db", help="the database schema (migrations)")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    for name, text in (
+        ("upgrade", "apply the schema migrations this release brings (safe to repeat)"),
+        ("current", "print the schema's revision and whether it is behind"),
+    ):
+        db_action = db_sub.add_parser(name, help=text)
+        db_action.add_argument(
+            "--config",
+            "-c",
+            help=f"config file; default: $PRESENCE_DASH_CONFIG or ./{DEFAULT_CONFIG}",
+        )
     add_simulate_parser(sub)
     return parser
 
@@ -90,6 +102,8 @@ def run(argv: Sequence[str]) -> int:
             return run_simulator(ns)
         if ns.command == "hash-password":
             return _hash_password(ns)
+        if ns.command == "db":
+            return _db(ns)
         return _serve(ns)
     except (ConfigError, UsageError) as exc:
         print(f"presence-dash: {exc}", file=sys.stderr)
@@ -148,6 +162,7 @@ def _serve(ns: argparse.Namespace) -> int:
         if problem is not None:
             raise StartFailed(problem)
         try:
+            _schema_at_start(settings, path)
             if ns.command == "worker":
                 runtime = _worker_node(settings, create_app)
                 app = runtime.wsgi
@@ -186,6 +201,54 @@ def _serve(ns: argparse.Namespace) -> int:
         for sim in simulators:
             sim.shutdown()
     return 0
+
+
+def _schema_at_start(settings: Any, path: str | None) -> None:
+    """Before anything is built (a worker's term starts later, in the background): SQLite is
+    migrated, PostgreSQL behind refuses the start unless [server] auto_migrate."""
+    from .db import engine_for
+    from .migrations import SchemaRefused, prepare_at_start
+
+    engine = engine_for(settings.server.database)
+    try:
+        command = f"presence-dash db upgrade --config {path or 'FILE'}"
+        prepare_at_start(engine, settings.server.auto_migrate, command)
+    except SchemaRefused as exc:
+        raise StartFailed(str(exc)) from None
+    finally:
+        engine.dispose()
+
+
+def _db(ns: argparse.Namespace) -> int:
+    """`db upgrade` brings the schema to head (under the same lock as a start's); `db current`
+    says where it stands. Exit 1 with one line when the database does not answer."""
+    from .db import engine_for
+    from .migrations import SchemaRefused, read_state, upgrade
+
+    path = _config_path(ns)
+    if path is None:
+        raise UsageError(f"db {ns.db_command}: needs --config FILE (or ./{DEFAULT_CONFIG})")
+    database = load_settings(path, os.environ).server.database
+    engine = engine_for(database)
+    try:
+        if ns.db_command == "current":
+            print(f"{safe_url(database)}: {read_state(engine).describe()}")
+            return 0
+        before, after = upgrade(engine)
+        if before.current == after.current:
+            print(f"{safe_url(database)}: already at {after.current} (head)")
+        else:
+            print(f"{safe_url(database)}: upgraded {before.current or 'none'} -> {after.current}")
+        return 0
+    except SchemaRefused as exc:
+        raise StartFailed(str(exc)) from None
+    except Exception as exc:
+        problem = database_unreachable(exc, database)
+        if problem is None:
+            raise
+        raise StartFailed(problem) from None
+    finally:
+        engine.dispose()
 
 
 def _check_role(command: str, role: str, async_mode: str) -> None:

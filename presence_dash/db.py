@@ -1,4 +1,5 @@
-"""The SQL database (SQLite by default, PostgreSQL supported): engine and shared metadata."""
+"""The SQL database (SQLite by default, PostgreSQL supported): engine and the one metadata
+every table module defines its tables on (migrations/ compares it with the revisions)."""
 
 from __future__ import annotations
 
@@ -33,4 +34,8 @@ def engine_for(url: str) -> sa.Engine:
 
 
 def create_schema(engine: sa.Engine) -> None:
-    metadata.create_all(engine)
+    """Bring the schema to head through the migrations (never `create_all`: a table made
+    that way has no revision, and its later columns would never arrive)."""
+    from .migrations import upgrade  # the migrations import every table module
+
+    upgrade(engine)

@@ -27,6 +27,7 @@ from .db import engine_for
 from .history import HistoryStore
 from .hub import PushHub
 from .metrics import Metrics
+from .migrations import prepare_at_start
 from .provider_notes import ProviderNotes  # noqa: F401  (registers its table)
 from .providers import build_providers
 from .providers.base import Clock, PollingProvider
@@ -75,7 +76,7 @@ class Runtime:
         if self.started:
             return
         self.started = True
-        self.history.create_schema()
+        prepare_at_start(self.history.engine, self.settings.server.auto_migrate)
         self._restore_board()
         self.hub.start()
         for writer in (self.history, self.board_state):
