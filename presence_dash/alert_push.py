@@ -9,7 +9,7 @@ snapshot (5,000 people).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_socketio import SocketIO
@@ -33,8 +33,11 @@ class AlertPush(PacedPush):
         clock: Clock,
         thresholds: Mapping[str, Thresholds],
         gauges: AlertGauges,
+        on_evaluated: Callable[[dict[str, Any]], object] | None = None,
     ) -> None:
         super().__init__(socketio, hub.push_interval_s, EVALUATE_EVERY_S)
+        # A worker keeps every evaluation in Redis for the web nodes (cluster/documents.py).
+        self.on_evaluated = on_evaluated
         self.hub = hub
         self.board: PresenceBoard = hub.board
         self.clock = clock
@@ -91,6 +94,8 @@ class AlertPush(PacedPush):
         )
         self._latest = latest
         self._record(latest)
+        if self.on_evaluated is not None:
+            self.on_evaluated(evaluation_json(latest))
         key = change_key(latest)
         if key != self._sent:
             self._sent = key

@@ -227,16 +227,25 @@ def create_app(
     # wall and /api/presence for 5,000 people are megabytes of repetitive JSON and markup.
     Compress(app)
     if cluster is not None and role == "web":
-        runtime.hub = cluster.web_feed(clock, board)  # type: ignore[assignment]
+        runtime.hub = cluster.web_feed(clock, board, socketio)  # type: ignore[assignment]
         app.extensions["presence_dash.hook_relay"] = cluster.hook_relay()
     register_socket_handlers(socketio, runtime.hub, metrics, auth)
+    if cluster is not None and role == "web":  # the leader's alerts and visitors, from Redis
+        alerts_api.install_stored(app, runtime.hub)  # type: ignore[arg-type]
+        visitors_api.install_stored(app, settings, engine, clock, runtime.hub)  # type: ignore[arg-type]
+        return app
     visitor_push = visitors_api.install(
-        app, socketio, providers, settings.server.push_interval_ms / 1000
+        app,
+        emitter or socketio,  # a worker's lists go to Redis too, fenced
+        providers,
+        settings.server.push_interval_ms / 1000,
+        engine,
+        clock,
+        seq_floor=cluster.visitors_seq if cluster is not None else lambda: 0,
     )
     if visitor_push is not None:
         runtime.services.append(visitor_push)
-    if role != "web":  # alerts are evaluated where the board is
-        runtime.services.append(alerts_api.install(app, runtime))
+    runtime.services.append(alerts_api.install(app, runtime, emitter))
     return app
 
 

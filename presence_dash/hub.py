@@ -26,6 +26,10 @@ from .snapshot_cache import SnapshotCache
 from .timefmt import iso_z
 
 STALENESS_CHECK_S = 1.0
+# A quiet floor sends no batch: this often the hub says which seq is current instead, so a
+# browser that missed a batch (a Redis restart drops the ones published while the web nodes
+# resubscribe) finds out, and the wall's "data as of" keeps its age right (docs/api.md).
+HEARTBEAT_S = 5.0
 # Socket.IO rooms by what a client may see of provider health (auth/policy.py).
 DETAILS_ROOM = "provider-details"
 SUMMARY_ROOM = "provider-summary"
@@ -40,8 +44,11 @@ class PushHub(PacedPush):
         push_interval_s: float,
         metrics: Metrics,
         on_batch: Callable[[Batch], None] = lambda batch: None,
+        heartbeat_s: float = HEARTBEAT_S,
     ) -> None:
         super().__init__(socketio, push_interval_s, STALENESS_CHECK_S)
+        self.heartbeat_s = heartbeat_s
+        self._quiet_since = time.monotonic()
         self.board = board
         self.clock = clock
         self.metrics = metrics
@@ -75,6 +82,13 @@ class PushHub(PacedPush):
             self.metrics.batch_changes.inc(len(batch.changes))
             self.metrics.batch_seconds.observe(time.perf_counter() - started)
             self.on_batch(batch)
+            self._quiet_since = time.monotonic()
+        elif time.monotonic() - self._quiet_since >= self.heartbeat_s:
+            self._quiet_since = time.monotonic()
+            # A worker's emitter lowers seq to the last one stored in Redis (board_feed.py).
+            self.socketio.emit(
+                "heartbeat", {"seq": self.board.seq, "server_time": iso_z(self.clock())}
+            )
         health = self.board.take_health_change()
         if health is not None:
             body = providers_json(health)

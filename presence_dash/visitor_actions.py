@@ -1,8 +1,9 @@
 """Actions on Glance visitors (co-browse, signal): request validation and idempotency.
 
 Pure logic, no I/O: `parse_signal` checks a body against what we are willing to send a
-visitor's browser; `IdempotencyCache` remembers recent `Idempotency-Key`s so a double click or
-a client retry sends one signal, not two. The HTTP layer (web/visitors_api.py) calls these.
+visitor's browser; `check_idempotency_key` and `action_fingerprint` are what the SQL key
+claims (visitor_store.py) go by, so a double click or a client retry on any web node sends
+one signal, not two. The HTTP layer (web/visitors_api.py) calls these.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,78 +98,16 @@ def _depth(value: Any, level: int = 1) -> int:
     return level - 1
 
 
-@dataclass(frozen=True)
-class StoredResponse:
-    status: int
-    body: dict[str, Any]
+def check_idempotency_key(key: str) -> str:
+    if not IDEMPOTENCY_KEY.match(key):
+        raise InvalidAction(
+            "bad_idempotency_key", "Idempotency-Key must be 8-128 of A-Z a-z 0-9 _ . : -"
+        )
+    return key
 
 
-class IdempotencyCache:
-    """Recent idempotency keys and what was answered to them.
-
-    `begin(key, fingerprint, now)` returns None when the caller should go ahead (and must then
-    `finish` or `abandon`), or the stored response to repeat. A key still in progress or
-    reused for a different request raises InvalidAction. Bounded by age and count."""
-
-    def __init__(self, ttl_seconds: float = 600.0, max_keys: int = 2000) -> None:
-        self.ttl = ttl_seconds
-        self.max_keys = max_keys
-        self._lock = threading.Lock()
-        # key -> (fingerprint, time, response or None while in progress)
-        self._entries: OrderedDict[str, tuple[str, float, StoredResponse | None]] = OrderedDict()
-
-    @staticmethod
-    def check_key(key: str) -> str:
-        if not IDEMPOTENCY_KEY.match(key):
-            raise InvalidAction(
-                "bad_idempotency_key", "Idempotency-Key must be 8-128 of A-Z a-z 0-9 _ . : -"
-            )
-        return key
-
-    @staticmethod
-    def fingerprint(*parts: Any) -> str:
-        text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(text.encode()).hexdigest()
-
-    def begin(self, key: str, fingerprint: str, now: float) -> StoredResponse | None:
-        with self._lock:
-            self._expire(now)
-            entry = self._entries.get(key)
-            if entry is None:
-                self._entries[key] = (fingerprint, now, None)
-                while len(self._entries) > self.max_keys:
-                    self._entries.popitem(last=False)
-                return None
-            stored_fingerprint, _, response = entry
-            if stored_fingerprint != fingerprint:
-                raise InvalidAction(
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was used for a different request",
-                    status=422,
-                )
-            if response is None:
-                raise InvalidAction(
-                    "request_in_progress",
-                    "the same request is still being sent; it will not be sent twice",
-                    status=409,
-                )
-            return response
-
-    def finish(self, key: str, response: StoredResponse, now: float) -> None:
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None:
-                self._entries[key] = (entry[0], now, response)
-
-    def abandon(self, key: str) -> None:
-        """Forget a key whose request failed before anything was sent (it may be retried)."""
-        with self._lock:
-            self._entries.pop(key, None)
-
-    def _expire(self, now: float) -> None:
-        while self._entries:
-            key, (_, at, _) = next(iter(self._entries.items()))
-            # An entry in progress for longer than the TTL belongs to a request that died.
-            if now - at <= self.ttl:
-                break
-            del self._entries[key]
+def action_fingerprint(*parts: Any) -> str:
+    """What an Idempotency-Key is checked against: a key reused for another request is
+    refused (visitor_store.py keeps the keys)."""
+    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -6,6 +6,7 @@ whole list with its `seq`; at most one event per push interval.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_socketio import SocketIO
@@ -37,11 +38,22 @@ def visitors_json(batch: VisitorsBatch, counts: dict[int, int]) -> dict[str, Any
 
 
 class VisitorPush(PacedPush):
-    def __init__(self, socketio: SocketIO, board: VisitorBoard, push_interval_s: float) -> None:
+    """`socketio` is a worker's fenced emitter (cluster/board_feed.py), which also keeps each
+    list in Redis for the web nodes; `seq_floor` is the seq the last leader published."""
+
+    def __init__(
+        self,
+        socketio: SocketIO,
+        board: VisitorBoard,
+        push_interval_s: float,
+        seq_floor: Callable[[], int] = lambda: 0,
+    ) -> None:
         super().__init__(socketio, push_interval_s, IDLE_WAIT_S)
         self.board = board
+        self.seq_floor = seq_floor
 
     def start(self) -> None:
+        self.board.continue_from(self.seq_floor())
         self.board.on_dirty = self.notify
         super().start()
 

@@ -57,6 +57,12 @@ class VisitorBoard:
     def seq(self) -> int:
         return self._seq
 
+    def continue_from(self, seq: int) -> None:
+        """Number on from `seq` (what the last leading worker published), so browsers, which
+        ignore a list older than theirs, take this worker's lists after a takeover."""
+        with self._lock:
+            self._seq = max(self._seq, seq)
+
     def replace_group(self, group_id: int, visitors: Iterable[Visitor], now: datetime) -> bool:
         """The full list of `group_id`'s visitors (a `/query`); True if anything changed.
         A visitor seen before keeps its `since` when Glance does not say when they came."""

@@ -1,5 +1,5 @@
 """Signal bodies and idempotency keys (pure): what we refuse to send a visitor's browser, and
-how a repeated request is answered without sending again."""
+what a key is checked against (the keys themselves: test_visitor_store.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import pytest
 
 from presence_dash.visitor_actions import (
     COBROWSE_FUNC,
-    IdempotencyCache,
     InvalidAction,
-    StoredResponse,
+    action_fingerprint,
+    check_idempotency_key,
     cobrowse_message,
     parse_group_id,
     parse_signal,
@@ -72,49 +72,13 @@ def test_group_id_must_be_a_configured_group() -> None:
         assert info.value.code == code
 
 
-def test_a_repeated_key_replays_the_first_answer() -> None:
-    cache = IdempotencyCache()
-    fp = IdempotencyCache.fingerprint("cobrowse", "v-1")
-    assert cache.begin("click-0001", fp, now=0) is None
-    cache.finish("click-0001", StoredResponse(200, {"status": "sent"}), now=1)
-    assert cache.begin("click-0001", fp, now=2) == StoredResponse(200, {"status": "sent"})
-
-
-def test_a_key_in_progress_is_refused_not_sent_again() -> None:
-    cache = IdempotencyCache()
-    fp = IdempotencyCache.fingerprint("cobrowse", "v-1")
-    cache.begin("click-0001", fp, now=0)
-    with pytest.raises(InvalidAction) as info:
-        cache.begin("click-0001", fp, now=0.1)
-    assert (info.value.code, info.value.status) == ("request_in_progress", 409)
-
-
-def test_a_key_reused_for_another_request_is_422() -> None:
-    cache = IdempotencyCache()
-    cache.begin("click-0001", IdempotencyCache.fingerprint("cobrowse", "v-1"), now=0)
-    with pytest.raises(InvalidAction) as info:
-        cache.begin("click-0001", IdempotencyCache.fingerprint("cobrowse", "v-2"), now=1)
-    assert info.value.code == "idempotency_key_reused"
-
-
-def test_keys_expire_and_an_abandoned_key_may_be_retried() -> None:
-    cache = IdempotencyCache(ttl_seconds=10, max_keys=2)
-    fp = IdempotencyCache.fingerprint("x")
-    cache.begin("key-aaaaaa", fp, now=0)
-    cache.finish("key-aaaaaa", StoredResponse(200, {}), now=0)
-    assert cache.begin("key-aaaaaa", fp, now=11) is None  # expired: a new request
-    cache.abandon("key-aaaaaa")
-    assert cache.begin("key-aaaaaa", fp, now=12) is None
-
-
-def test_the_cache_is_bounded() -> None:
-    cache = IdempotencyCache(max_keys=2)
-    for i in range(3):
-        cache.begin(f"key-{i:06d}", "fp", now=0)
-    assert cache.begin("key-000000", "fp", now=0) is None  # the oldest was dropped
+def test_the_fingerprint_tells_requests_apart() -> None:
+    first = action_fingerprint("cobrowse", "v-1", 72431, "invoke", {"func": COBROWSE_FUNC})
+    assert first == action_fingerprint("cobrowse", "v-1", 72431, "invoke", {"func": COBROWSE_FUNC})
+    assert first != action_fingerprint("cobrowse", "v-2", 72431, "invoke", {"func": COBROWSE_FUNC})
 
 
 @pytest.mark.parametrize("key", ["short", "has space 123", "x" * 200, "semi;colon123"])
 def test_malformed_keys_are_refused(key: str) -> None:
     with pytest.raises(InvalidAction):
-        IdempotencyCache.check_key(key)
+        check_idempotency_key(key)

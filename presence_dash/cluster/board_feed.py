@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
@@ -22,6 +23,7 @@ from ..board import PresenceBoard, SavedBoard, SavedPerson
 from ..board_state import saved_sources, sources_text
 from ..model import Status
 from ..timefmt import iso_z, parse_iso_z
+from .documents import ALERTS, DOCUMENTS, HEARTBEAT, StoredDocuments
 from .feed_log import continue_seq
 from .keys import ClusterKeys
 from .metrics import ClusterMetrics
@@ -102,8 +104,9 @@ redis.call('SET', KEYS[4], seq)
 return 1
 """
 
-# KEYS: lock, providers; ARGV: token, body
-_PROVIDERS = """
+# One body under one key (provider health, the alerts and visitors documents).
+# KEYS: lock, key; ARGV: token, body
+_STORE = """
 local holder = redis.call('GET', KEYS[1])
 if not holder then return 4 end  -- Redis lost its data: the renewal re-claims the lock
 if holder ~= ARGV[1] then return 0 end
@@ -126,7 +129,7 @@ class BoardFeed:
         client = link.client
         self._publish = client.register_script(_PUBLISH)
         self._snapshot = client.register_script(_SNAPSHOT)
-        self._providers = client.register_script(_PROVIDERS)
+        self._store = client.register_script(_STORE)
 
     def load(self) -> tuple[int | None, SavedBoard]:
         """(last seq published, the published state) for a leader taking over."""
@@ -174,11 +177,15 @@ class BoardFeed:
         return Written.OK if result == 1 else Written.FAILED
 
     def write_providers(self, token: str, body: dict[str, Any]) -> Written:
-        keys = [self.keys.lock, self.keys.providers]
-        text = json.dumps(body)
-        result = self._run(
-            "store provider health", lambda: self._providers(keys=keys, args=[token, text])
-        )
+        return self._write(token, self.keys.providers, json.dumps(body), "store provider health")
+
+    def write_document(self, token: str, name: str, text: str) -> Written:
+        """The latest `alerts` or `visitors` body (documents.py), fenced like a batch."""
+        return self._write(token, self.keys.document(name), text, f"store the {name} document")
+
+    def _write(self, token: str, key: str, text: str, what: str) -> Written:
+        keys = [self.keys.lock, key]
+        result = self._run(what, lambda: self._store(keys=keys, args=[token, text]))
         return result if isinstance(result, Written) else Written.OK
 
     def _run(self, what: str, call: Callable[[], Any]) -> Written | int:
@@ -223,6 +230,15 @@ class FencedEmitter:
         self.token: str | None = None  # set when the term begins
         self.snapshot_wanted = True
         self._unsaved: set[str] = set()  # people of batches whose write failed
+        # The last seq a web node can serve (a heartbeat never names a later one).
+        self.confirmed_seq = 0
+        # The newest batch whose write failed, sent again by the snapshot loop unless a later
+        # one got through: on a quiet floor nothing else would carry its changes.
+        self._retry: dict[str, Any] | None = None
+        # One write of a batch at a time (the hub and the snapshot loop): seqs must reach
+        # Redis in order, or the older one is refused as if our term were over.
+        self._publish_lock = threading.Lock()
+        self.documents = StoredDocuments(self._write_document, on_fenced)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._socketio, name)
@@ -233,6 +249,7 @@ class FencedEmitter:
         published, saved = self.feed.load()
         seq = continue_seq(max(published or 0, self.published.value), self.board.seq)
         self.board.continue_from(seq)
+        self.confirmed_seq = seq
         log.info("feed: continuing from seq %d, %d people saved in Redis", seq, len(saved.people))
         return saved
 
@@ -241,6 +258,15 @@ class FencedEmitter:
             return  # not leading (yet, or any more)
         if event == "presence":
             if not self._published(data):
+                return
+        elif event == HEARTBEAT:
+            # The board's seq may be ahead of Redis (a write failed): a web node could not
+            # answer a resync to it, so the heartbeat names what browsers can catch up to.
+            # Web nodes relay it from Redis (web_feed.py), not from pub/sub.
+            self.documents.keep(HEARTBEAT, {**data, "seq": self.confirmed_seq}, store_now=True)
+            return
+        elif event in DOCUMENTS:
+            if not self.documents.keep(event, data, store_now=True):
                 return
         elif event == "providers" and "to" in kwargs:
             from ..hub import DETAILS_ROOM  # the detailed body is the one stored
@@ -251,7 +277,21 @@ class FencedEmitter:
                 return
         self._socketio.emit(event, data, **kwargs)
 
+    def retry_failed(self) -> None:
+        """Send the batch a failed write left behind, if no later one got through (the term's
+        snapshot loop calls this before storing the snapshot)."""
+        with self._publish_lock:
+            batch = self._retry
+            if batch is None or self.token is None or not self._published_locked(batch):
+                return
+        log.info("feed: batch %d published on a retry", batch["seq"])
+        self._socketio.emit("presence", batch)
+
     def _published(self, batch: dict[str, Any]) -> bool:
+        with self._publish_lock:
+            return self._published_locked(batch)
+
+    def _published_locked(self, batch: dict[str, Any]) -> bool:
         assert self.token is not None
         ids = {person["id"] for person in batch["changes"]} | self._unsaved
         saved = self.board.saved(self.clock(), ids)
@@ -260,15 +300,38 @@ class FencedEmitter:
             self.on_fenced(f"the write of batch {batch['seq']} was refused")
             return False
         if result is Written.FAILED:
-            # Not sent: browsers see the gap at the next batch and resync, and the log has
-            # none to give, so they get a snapshot. These people's state goes with the next.
+            # Not sent now: `retry_failed` sends it when Redis is back, unless the next
+            # batch got there first (browsers then see a gap and resync, and the log has
+            # none to give, so they get a snapshot). These people's state goes with either.
             self._unsaved = ids
+            self._retry = batch
             return False
         self._unsaved = set()
+        self._retry = None
         self.published.value = max(self.published.value, batch["seq"])
-        if result is True:
+        self.confirmed_seq = max(self.confirmed_seq, batch["seq"])
+        if result is True:  # Redis lost its data: the documents went with it
             self.snapshot_wanted = True
+            self.documents.lost()
         return True
+
+    def keep_alerts(self, body: dict[str, Any]) -> None:
+        """Every evaluation (alert_push.py), also those not sent as an event: stored with
+        the next `store_documents`; a changed one is sent, and stored at once, by `emit`."""
+        if self.token is not None:
+            self.documents.keep(ALERTS, body, store_now=False)
+
+    def store_documents(self) -> None:
+        """Write the documents a failed write (or Redis losing its data) left behind (the
+        term's snapshot loop calls this once a second)."""
+        if self.token is not None:
+            self.documents.store()
+
+    def _write_document(self, name: str, text: str) -> bool | None:
+        if self.token is None:
+            return None
+        result = self.feed.write_document(self.token, name, text)
+        return None if result is Written.FAILED else result is Written.OK
 
     def write_snapshot(self, body: str, seq: int) -> None:
         """Store the snapshot (the term's snapshot loop calls this once a second)."""
@@ -279,3 +342,4 @@ class FencedEmitter:
             self.on_fenced("the snapshot write was refused")
         elif result is Written.OK:
             self.snapshot_wanted = False
+            self.confirmed_seq = max(self.confirmed_seq, seq)  # a resync gets this snapshot

@@ -18,6 +18,7 @@ import socketio as python_socketio
 from ..board import PresenceBoard
 from ..config import Settings
 from .board_feed import BoardFeed, FencedEmitter, PublishedSeq
+from .documents import VISITORS, read_document
 from .hook_relay import HookRelay
 from .keys import ClusterKeys
 from .leader import RedisLease
@@ -82,11 +83,23 @@ class ClusterContext:
         )
         return self.emitter
 
-    def web_feed(self, clock: Callable[[], datetime], board: PresenceBoard) -> WebFeed:
-        return WebFeed(self.link, self.keys, clock, board)
+    def web_feed(
+        self, clock: Callable[[], datetime], board: PresenceBoard, socketio: Any = None
+    ) -> WebFeed:
+        return WebFeed(self.link, self.keys, clock, board, socketio)
 
     def hook_relay(self) -> HookRelay:
         return HookRelay(self.link, self.keys, self.metrics)
+
+    def visitors_seq(self) -> int:
+        """The seq of the visitors list the last leader stored: this term's lists number on
+        from it (0 when there is none, or Redis does not answer: browsers then take our
+        lists once they are numbered past theirs)."""
+        try:
+            stored = read_document(self.link, self.keys, VISITORS)
+        except RedisDown:
+            return 0
+        return int(stored["seq"]) if stored else 0
 
     def lease(self) -> RedisLease:
         return RedisLease(self.link, self.keys, self.worker_id, self.settings.server.leader_ttl_s)

@@ -56,6 +56,11 @@ class ClusterKeys:
         """The latest `providers` event body (with error details)."""
         return self._key("providers")
 
+    def document(self, name: str) -> str:
+        """The latest body of an event the leader keeps for web nodes (`alerts`, `visitors`):
+        what they serve over REST, in the pages' first paint and on connect."""
+        return self._key(f"doc:{name}")
+
     @property
     def hooks(self) -> str:
         """Stream of vendor callbacks for the leader."""

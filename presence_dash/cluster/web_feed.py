@@ -1,7 +1,8 @@
 """What a web node serves from Redis: the `snapshot` (on connect, `GET /api/presence`, the
 pages' first paint) and `resync` answers, from the leader's stored snapshot and change log
-(board_feed.py). Live batches reach the node's browsers through the Socket.IO message queue
-and never pass through here.
+(board_feed.py), and the leader's alerts and visitors documents (documents.py). Live
+batches reach the node's browsers through the Socket.IO message queue and never pass
+through here.
 
 The merged snapshot is built once per published seq and shared by every client that asks,
 as one encoded Engine.IO packet (like snapshot_cache.py does on a single node).
@@ -22,11 +23,13 @@ from engineio import packet as eio_packet
 from ..board import PresenceBoard
 from ..serialize import to_json, without_error_details
 from ..timefmt import iso_z
+from .documents import HEARTBEAT, read_document
 from .feed_log import changes_since, merged_snapshot
 from .keys import ClusterKeys
 from .redis_link import RedisDown, RedisLink
 
 SERVER_TIME_MAX_AGE_S = 1.0  # as snapshot_cache.py: clients set their clock from it
+HEARTBEAT_RELAY_S = 1.0  # a heartbeat reaches browsers at most this long after the leader's
 
 
 @dataclass(frozen=True)
@@ -48,21 +51,39 @@ class WebFeed:
         keys: ClusterKeys,
         clock: Callable[[], datetime],
         board: PresenceBoard,
+        socketio: Any = None,
     ) -> None:
         self.link = link
         self.keys = keys
         self.clock = clock
         self.board = board  # the configured people, for lookups (GET /api/people/<id>/...)
+        self.socketio = socketio
         self._lock = threading.Lock()
         self._built: _Built | None = None
+        self._stopped = False
         self.snapshot_builds = 0  # how often the merged snapshot was built (tests)
 
-    # The push hub's loop has no counterpart here: batches arrive through the message queue.
+    # Batches arrive through the message queue; the one loop here relays the heartbeat.
     def start(self) -> None:
-        pass
+        if self.socketio is not None:
+            self.socketio.start_background_task(self._relay_heartbeats)
 
     def stop(self) -> None:
-        pass
+        self._stopped = True
+
+    def _relay_heartbeats(self) -> None:
+        """The leader's latest heartbeat, to this node's own browsers (never through the
+        queue, or every node would send it to every browser), once per new one."""
+        relayed: dict[str, Any] | None = None
+        while not self._stopped:
+            self.socketio.sleep(HEARTBEAT_RELAY_S)
+            try:
+                beat = self.document(HEARTBEAT)
+            except RedisDown:
+                continue  # RedisLink logged it once
+            if beat is not None and beat != relayed:
+                relayed = beat
+                self.socketio.emit(HEARTBEAT, beat, ignore_queue=True)
 
     def guard_sends(self, check: Callable[[], object]) -> None:
         pass
@@ -86,6 +107,11 @@ class WebFeed:
 
         current, entries = self.link.call("read the change log", read)
         return changes_since(seq, int(current or 0), [json.loads(e) for e in entries])
+
+    def document(self, name: str) -> dict[str, Any] | None:
+        """The leader's latest `alerts` or `visitors` body (cluster/documents.py), or None
+        before one was stored. Raises RedisDown."""
+        return read_document(self.link, self.keys, name)
 
     def published_seq(self) -> int:
         value = self.link.call("read seq", lambda: self.link.client.get(self.keys.seq))

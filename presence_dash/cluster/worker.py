@@ -118,11 +118,13 @@ class WorkerNode:
 
     def _store_snapshots(self, term: Term) -> None:
         """Once a second (and at once after a takeover), store the snapshot if the board
-        moved, so a web node merges at most a second of log onto it."""
+        moved, so a web node merges at most a second of log onto it, and the alerts and
+        visitors documents not stored yet (cluster/documents.py)."""
         stored: tuple[int, int] | None = None
         runtime = self.runtime
         emitter = self.ctx.emitter
         while self.term is term and emitter is not None:
+            emitter.retry_failed()  # before the snapshot, which would claim its seq
             board = runtime.board
             mark = (board.version, board.seq)
             if mark != stored or emitter.snapshot_wanted:
@@ -132,6 +134,7 @@ class WorkerNode:
                     emitter.write_snapshot(body, seq)
                     if not emitter.snapshot_wanted:
                         stored = mark
+            emitter.store_documents()
             runtime.socketio.sleep(SNAPSHOT_EVERY_S)
 
     @staticmethod

@@ -17,6 +17,7 @@ TABLE_MODULES = (
     "presence_dash.provider_notes",
     "presence_dash.screenmeet.outbox",
     "presence_dash.screenmeet.store",
+    "presence_dash.visitor_store",
 )
 
 

@@ -2,37 +2,49 @@
 
 `GET /api/visitors`; `POST /api/visitors/<visitor_id>/cobrowse`; `POST
 /api/visitors/<visitor_id>/signal`. Both actions go through `_act`, the one place where a
-request becomes a signal (validation, idempotency, error mapping); who may act is decided by
-the route table of the sign-in layer, by endpoint name.
+request becomes a signal (validation, idempotency, recording, error mapping); who may act is
+decided by the route table of the sign-in layer, by endpoint name. Every node can act: the
+list comes from the provider's board or, on a web node, from Redis (visitor_listing.py), and
+each signal is recorded in the shared database before it is sent (visitor_store.py).
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_socketio import SocketIO
 
-from ..providers.base import AuthFailed, PollingProvider, ProviderError
+from ..cluster.redis_link import RedisDown
+from ..config import Settings
+from ..providers import build_providers
+from ..providers.base import AuthFailed, Clock, PollingProvider, ProviderError
 from ..providers.glance import GlanceProvider, VisitorGone
 from ..providers.glance_direct import DirectServerRefused
 from ..providers.glance_records import VISITOR_ID
+from ..screenmeet.store import ClaimState
 from ..visitor_actions import (
-    IdempotencyCache,
     InvalidAction,
     SignalMessage,
-    StoredResponse,
+    action_fingerprint,
+    check_idempotency_key,
     cobrowse_message,
     parse_group_id,
     parse_signal,
 )
-from ..visitor_push import VisitorPush, visitors_json
+from ..visitor_listing import BoardListing, StoredListing, VisitorListing
+from ..visitor_push import VisitorPush
+from ..visitor_store import KeyTaken, SignalLog, SignalRecord, SignalState
 from .errors import error_response
+from .screenmeet import current_actor
+
+if TYPE_CHECKING:
+    from ..cluster.web_feed import WebFeed
 
 log = logging.getLogger(__name__)
 
@@ -44,40 +56,60 @@ GONE_MESSAGE = "visitor is no longer on the site"
 
 @dataclass
 class VisitorFeature:
-    """What the routes need; `source` is None when Glance is not configured."""
+    """What the routes need; `source` (the signaller) is None when Glance is not configured."""
 
     source: GlanceProvider | None
-    push: VisitorPush | None
-    idempotency: IdempotencyCache = field(default_factory=IdempotencyCache)
+    visitors: VisitorListing | None
+    signals: SignalLog
+    clock: Clock
 
     def payload(self) -> dict[str, Any]:
-        if self.source is None:
+        if self.source is None or self.visitors is None:
             return {"seq": 0, "enabled": False, "visitors": [], "counts": {}}
-        board = self.source.visitors
         labels = {str(g): label for g, label in self.source.config.group_labels.items()}
-        return {
-            "enabled": True,
-            **visitors_json(board.snapshot(), board.counts()),
-            "labels": labels,
-        }
+        return {"enabled": True, **self.visitors.listing(), "labels": labels}
 
 
 def install(
-    app: Flask, socketio: SocketIO, providers: Sequence[PollingProvider], push_interval_s: float
+    app: Flask,
+    socketio: SocketIO,
+    providers: Sequence[PollingProvider],
+    push_interval_s: float,
+    engine: sa.Engine,
+    clock: Clock,
+    seq_floor: Callable[[], int] = lambda: 0,
 ) -> VisitorPush | None:
-    """Register the routes and the pages' first-paint data; return the push loop to start
-    with the runtime (None without Glance)."""
+    """Where Glance is polled: register the routes and the pages' first-paint data; return
+    the push loop to start with the runtime (None without Glance). `socketio` is a worker's
+    fenced emitter, `seq_floor` the visitors seq the last leader published."""
     source = next((p for p in providers if isinstance(p, GlanceProvider)), None)
-    push = VisitorPush(socketio, source.visitors, push_interval_s) if source else None
-    feature = VisitorFeature(source, push)
+    push = VisitorPush(socketio, source.visitors, push_interval_s, seq_floor) if source else None
+    listing = BoardListing(source.visitors) if source else None
+    _register(app, VisitorFeature(source, listing, SignalLog(engine), clock))
+    return push
+
+
+def install_stored(
+    app: Flask, settings: Settings, engine: sa.Engine, clock: Clock, feed: WebFeed
+) -> None:
+    """A web node: the list from Redis; signals sent by this node's own Glance client (it
+    polls nothing: the leading worker does)."""
+    built = build_providers(settings, clock, engine) if settings.providers.glance else []
+    source = next((p for p in built if isinstance(p, GlanceProvider)), None)
+    listing = StoredListing(feed, source.config.group_ids) if source else None
+    _register(app, VisitorFeature(source, listing, SignalLog(engine), clock))
+
+
+def _register(app: Flask, feature: VisitorFeature) -> None:
     app.extensions[EXTENSION] = feature
     app.register_blueprint(bp)
 
     @app.context_processor
     def _visitors_for_pages() -> dict[str, Any]:
-        return {"visitors": feature.payload()}
-
-    return push
+        try:
+            return {"visitors": feature.payload()}
+        except RedisDown:  # a page that needs no data (sign-in) still renders
+            return {}
 
 
 def _feature() -> VisitorFeature:
@@ -107,8 +139,8 @@ def _act(
     action: str, visitor_id: str, group_value: Any, message: Callable[[], SignalMessage]
 ) -> ResponseReturnValue:
     feature = _feature()
-    source = feature.source
-    if source is None:
+    source, visitors = feature.source, feature.visitors
+    if source is None or visitors is None:
         return error_response(503, "glance_disabled", "Glance is not configured")
     key = request.headers.get("Idempotency-Key")
     try:
@@ -117,39 +149,67 @@ def _act(
                 "bad_visitor_id", "visitor ids are 1-62 of A-Z a-z 0-9 - _ ~ (Glance's rule)"
             )
         msg = message()
-        group_id = parse_group_id(
-            group_value or request.args.get("group_id"), source.visitors.group_ids
-        )
+        group_id = parse_group_id(group_value or request.args.get("group_id"), visitors.group_ids)
         if key is not None:
-            IdempotencyCache.check_key(key)
-            fingerprint = IdempotencyCache.fingerprint(
-                action, visitor_id, group_id, msg.mtype, msg.data
-            )
-            replay = feature.idempotency.begin(key, fingerprint, time.monotonic())
-            if replay is not None:
-                return jsonify(replay.body), replay.status, {"Idempotent-Replayed": "true"}
+            check_idempotency_key(key)
     except InvalidAction as exc:
         return error_response(exc.status, exc.code, str(exc))
-    try:
-        status, body = _send(source, visitor_id, group_id, msg)
-    except Exception:
-        if key is not None:
-            feature.idempotency.abandon(key)  # a bug, not an answer: let a retry try again
-        raise
+    print_ = action_fingerprint(action, visitor_id, group_id, msg.mtype, msg.data)
     if key is not None:
-        if status == 502:  # nothing (or nothing known) reached the visitor: a retry may send
-            feature.idempotency.abandon(key)
-        else:
-            feature.idempotency.finish(key, StoredResponse(status, body), time.monotonic())
+        replay = _replay(feature.signals, key, print_, feature.clock)
+        if replay is not None:
+            return replay
+    group = _group(visitors, visitor_id, group_id)
+    if isinstance(group, tuple):  # refused before anything was recorded
+        if key is not None:
+            feature.signals.keep_answer(key, print_, *group, feature.clock())
+        return jsonify(group[1]), group[0]
+    record = SignalRecord(action, group, visitor_id, msg.mtype, msg.data, current_actor())
+    try:
+        signal_id = feature.signals.record(record, key, print_, feature.clock())
+    except KeyTaken:  # a racing request with the same key recorded first
+        return _in_progress()
+    except sa.exc.SQLAlchemyError:
+        log.exception("glance: could not record a %s for visitor %s", action, visitor_id)
+        return error_response(
+            503, "database_unavailable", "the signal could not be recorded; nothing was sent"
+        )
+    state, status, body = _send(source, visitor_id, group, msg)
+    feature.signals.finish(signal_id, key, state, status, body, feature.clock())
     return jsonify(body), status
 
 
-def _send(
-    source: GlanceProvider, visitor_id: str, group_id: int | None, msg: SignalMessage
-) -> tuple[int, dict[str, Any]]:
-    groups = [group_id] if group_id is not None else source.visitors.groups_of(visitor_id)
-    if not groups and len(source.visitors.group_ids) == 1:
-        groups = source.visitors.group_ids  # not polled yet, perhaps: ask Glance anyway
+def _replay(signals: SignalLog, key: str, print_: str, clock: Clock) -> ResponseReturnValue | None:
+    """The stored answer for a repeated key, a refusal, or None: go ahead."""
+    claim = signals.lookup(key, print_)
+    if claim.state is ClaimState.PENDING:
+        claim = signals.settle_abandoned(key, print_, claim, clock())
+    if claim.state is ClaimState.ABSENT:
+        return None
+    if claim.state is ClaimState.MISMATCH:
+        return error_response(
+            422, "idempotency_key_reused", "this Idempotency-Key was used for a different request"
+        )
+    if claim.state is ClaimState.PENDING:
+        return _in_progress()
+    return jsonify(claim.body), claim.status_code, {"Idempotent-Replayed": "true"}
+
+
+def _in_progress() -> ResponseReturnValue:
+    return error_response(
+        409,
+        "request_in_progress",
+        "the same request is still being sent; it will not be sent twice",
+    )
+
+
+def _group(
+    visitors: VisitorListing, visitor_id: str, group_id: int | None
+) -> int | tuple[int, dict[str, Any]]:
+    """The group to signal the visitor in, or the answer when there is none to choose."""
+    groups = [group_id] if group_id is not None else visitors.groups_of(visitor_id)
+    if not groups and len(visitors.group_ids) == 1:
+        groups = visitors.group_ids  # not polled yet, perhaps: ask Glance anyway
     if len(groups) > 1:
         return _error(
             409,
@@ -158,21 +218,32 @@ def _send(
         )
     if not groups:
         return _error(409, "visitor_gone", GONE_MESSAGE)
-    group = groups[0]
+    return groups[0]
+
+
+def _send(
+    source: GlanceProvider, visitor_id: str, group: int, msg: SignalMessage
+) -> tuple[SignalState, int, dict[str, Any]]:
+    """Send a recorded signal: (how it went, status, body). FAILED: nothing (or nothing
+    known) reached the visitor, so a retry with the key may send."""
     try:
         sent = source.signal(group, visitor_id, msg.mtype, msg.data)
     except VisitorGone:
-        return _error(409, "visitor_gone", GONE_MESSAGE)
+        return SignalState.GONE, *_error(409, "visitor_gone", GONE_MESSAGE)
     except DirectServerRefused:
-        return _error(
+        return SignalState.FAILED, *_error(
             502,
             "direct_server_refused",
             "Glance named a presence server outside the allowlist; nothing was sent",
         )
     except AuthFailed as exc:
-        return _error(502, "glance_auth_failed", f"Glance refused our credentials: {exc}")
+        return SignalState.FAILED, *_error(
+            502, "glance_auth_failed", f"Glance refused our credentials: {exc}"
+        )
     except ProviderError as exc:
-        return _error(502, "glance_unavailable", f"Glance did not take the signal: {exc}")
+        return SignalState.FAILED, *_error(
+            502, "glance_unavailable", f"Glance did not take the signal: {exc}"
+        )
     log.info(
         "glance: %s %s sent to visitor %s in group %s via %s",
         msg.mtype,
@@ -181,7 +252,8 @@ def _send(
         group,
         sent.server,
     )
-    return 200, {"status": "sent", "visitor_id": visitor_id, "group_id": group, "mtype": msg.mtype}
+    body = {"status": "sent", "visitor_id": visitor_id, "group_id": group, "mtype": msg.mtype}
+    return SignalState.SENT, 200, body
 
 
 def _error(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:

@@ -1,7 +1,9 @@
 /**
- * The Socket.IO connection: keeps the store's seq in step with the server. A gap in seq, or
- * any reconnect, sends `resync` {seq}; batches that arrive while a resync is pending are held
- * and replayed after the answer, so nothing is applied out of order.
+ * The Socket.IO connection: keeps the store's seq in step with the server. A gap in seq, a
+ * `heartbeat` naming a seq ahead of ours (a batch was lost, e.g. while the web node's Redis
+ * listener resubscribed, and the floor has been quiet since), or any reconnect, sends
+ * `resync` {seq}; batches that arrive while a resync is pending are held and replayed after
+ * the answer, so nothing is applied out of order.
  */
 
 const RESYNC_RETRY_MS = 5000;
@@ -73,6 +75,10 @@ export function connect({ getSeq, onSnapshot, onPresence, onProviders, onState, 
     if (resyncPending) resyncDone();
   });
   socket.on("presence", onBatch);
+  socket.on("heartbeat", (beat) => {
+    if (!beat || !Number.isInteger(beat.seq) || resyncPending) return;
+    if (beat.seq > getSeq()) requestResync();
+  });
   socket.on("providers", (update) => onProviders(update));
   socket.on("error", (err) => console.warn("presence-dash server error:", err));
 

@@ -1,6 +1,7 @@
 /**
  * "Data as of 14:05:12 · 2 s ago": the server's time of the last snapshot or presence batch
- * applied (their `server_time`), and its age on the server's clock. The big clock is the
+ * applied (their `server_time`), or of a `heartbeat` that says nothing changed since (its
+ * seq is the one on the screen), and its age on the server's clock. The big clock is the
  * browser's time and says nothing about how fresh the people on the screen are.
  */
 
@@ -44,8 +45,23 @@ export function initAsOf({ socket, node }) {
     render();
   }
 
-  socket.on("snapshot", (snap) => set(snap && snap.server_time));
-  socket.on("presence", (batch) => set(batch && batch.server_time));
+  let seq = -1; // the newest seq on the screen, as far as this module can tell
+  function seen(body) {
+    if (body && Number.isInteger(body.seq) && body.seq > seq) seq = body.seq;
+  }
+
+  socket.on("snapshot", (snap) => {
+    seen(snap);
+    set(snap && snap.server_time);
+  });
+  socket.on("presence", (batch) => {
+    seen(batch);
+    set(batch && batch.server_time);
+  });
+  // A heartbeat ahead of the screen means a lost batch: the resync it starts brings the time.
+  socket.on("heartbeat", (beat) => {
+    if (beat && Number.isInteger(beat.seq) && beat.seq <= seq) set(beat.server_time);
+  });
   render();
   setInterval(render, 1000);
   return { set };

@@ -141,9 +141,46 @@ def cluster_node(tmp_path: Path) -> Iterator[Callable[..., Node]]:
         node.stop()
 
 
+@pytest.fixture
+def worker_and_web(
+    tmp_path: Path,
+    make_config: Callable[..., Path],
+    cluster_node: Callable[..., Node],
+) -> Callable[..., tuple[Node, Node]]:
+    """`worker_and_web(people, sn_url, redis_url, prefix, env=None, **config)`: one worker
+    (leading) and one web node (ready) on one config with `leader_ttl_s` 3."""
+
+    def start(
+        people: list[dict[str, str]],
+        sn_url: str | None,
+        redis_url: str,
+        prefix: str,
+        env: dict[str, str] | None = None,
+        **config: Any,
+    ) -> tuple[Node, Node]:
+        path = make_config(
+            tmp_path,
+            people,
+            sn_url,
+            message_queue=redis_url,
+            redis_prefix=prefix,
+            leader_ttl_s=3,
+            role="web",
+            **config,
+        )
+        worker = cluster_node("worker", path, **(env or {}))
+        wait_for(worker.leading, 20, what="the worker leads")
+        web = cluster_node("web", path, **(env or {}))
+        wait_for(lambda: web.readyz().get("ready"), 20, what="web node ready")
+        return worker, web
+
+    return start
+
+
 class SeqClient:
     """A Socket.IO client that keeps seq like the browser does (static/js): a batch after a
-    gap asks `resync` with the last seq it had; it records every live batch's seq."""
+    gap, or a `heartbeat` naming a seq ahead of its own, asks `resync` with the last seq it
+    had; it records every live batch's seq and the heartbeats that started a resync."""
 
     def __init__(self, url: str) -> None:
         import socketio
@@ -154,8 +191,11 @@ class SeqClient:
         self.live: list[int] = []  # seqs of pushed batches, in arrival order
         self.gaps: list[tuple[int, int]] = []
         self.snapshots = 0
+        self.heartbeats: list[dict[str, Any]] = []
+        self.heartbeat_resyncs: list[tuple[int, int]] = []  # (our seq, the heartbeat's)
         self.client.on("snapshot", self._snapshot)
         self.client.on("presence", self._presence)
+        self.client.on("heartbeat", self._heartbeat)
         self.client.connect(url, transports=["websocket"], wait_timeout=5)
 
     def _snapshot(self, data: dict[str, Any]) -> None:
@@ -172,6 +212,12 @@ class SeqClient:
                 self.client.emit("resync", {"seq": self.seq})
         self.people.update({p["id"]: p for p in data["changes"]})
         self.seq = max(self.seq, seq)
+
+    def _heartbeat(self, data: dict[str, Any]) -> None:
+        self.heartbeats.append(data)
+        if self.seq >= 0 and data["seq"] > self.seq:
+            self.heartbeat_resyncs.append((self.seq, data["seq"]))
+            self.client.emit("resync", {"seq": self.seq})
 
     def status(self, pid: str) -> str | None:
         return self.people.get(pid, {}).get("status")

@@ -55,27 +55,13 @@ def test_a_cisco_notification_to_a_web_node_reaches_the_leader(
 
 
 def test_both_roles_recover_from_a_redis_restart(
-    tmp_path: Path,
     sn_sim: SnSimHandle,
     private_redis: PrivateRedis,
-    make_config: Callable[..., Path],
-    cluster_node: Callable[..., Node],
+    worker_and_web: Callable[..., tuple[Node, Node]],
     seq_client: Callable[[str], SeqClient],
 ) -> None:
     sn_sim.set_user(ADA, seconds_ago=0)
-    config = make_config(
-        tmp_path,
-        [person("ada")],
-        sn_sim.url,
-        message_queue=private_redis.url,
-        redis_prefix="restart",
-        leader_ttl_s=3,
-        role="web",
-    )
-    worker = cluster_node("worker", config)
-    wait_for(worker.leading, 20, what="the worker leads")
-    web = cluster_node("web", config)
-    wait_for(lambda: web.readyz().get("ready"), 20, what="web node ready")
+    worker, web = worker_and_web([person("ada")], sn_sim.url, private_redis.url, "restart")
     client = seq_client(web.url)
     wait_for(lambda: client.status("ada") == "online", 10, what="ada online")
     before = client.seq
