@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from .db import UtcDateTime, metadata
 from .screenmeet.store import (
+    KEYS_KEPT_FOR,
     Claim,
     SessionStore,
     complete_key,
@@ -46,6 +47,7 @@ signals_table = sa.Table(
     sa.Index("ix_glance_signals_state", "state", "created_at"),
 )
 
+PURGE_EVERY = timedelta(hours=1)
 # Longer than one send can take (find + signal, each retried once on a 401, 10 s timeouts).
 SENDER_LEASE = timedelta(seconds=60)
 UNKNOWN_ANSWER = {
@@ -82,7 +84,8 @@ class KeyTaken(Exception):
 class SignalLog:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        self._keys = SessionStore(engine)  # the key table's reads (lookup, answer)
+        self._keys = SessionStore(engine)  # the key table's reads (lookup, answer, purge)
+        self._purged_at: datetime | None = None
 
     def lookup(self, key: str, print_: str) -> Claim:
         return self._keys.lookup(key, print_)
@@ -94,6 +97,7 @@ class SignalLog:
     def record(self, signal: SignalRecord, key: str | None, print_: str, now: datetime) -> str:
         """Commit the signal as pending, with its key claimed; its id. Raises KeyTaken, or
         SQLAlchemyError when the database cannot record it (then nothing may be sent)."""
+        self._purge_now_and_then(now)
         signal_id = str(uuid.uuid4())
         row = {
             "id": signal_id,
@@ -156,6 +160,18 @@ class SignalLog:
             ):
                 complete_key(conn, key, 504, UNKNOWN_ANSWER)
         return self._keys.lookup(key, print_)
+
+    def _purge_now_and_then(self, now: datetime) -> None:
+        """Signals and keys older than ScreenMeet's key lifetime go, at most once an hour
+        (where actions happen: the worker's ScreenMeet loop purges only with ScreenMeet)."""
+        if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
+            return
+        self._purged_at = now
+        with self.engine.begin() as conn:
+            conn.execute(
+                signals_table.delete().where(signals_table.c.created_at < now - KEYS_KEPT_FOR)
+            )
+        self._keys.purge_keys(now)
 
     def states(self, visitor_id: str) -> list[str]:
         """The states of a visitor's recorded signals, oldest first (tests, support)."""

@@ -72,3 +72,13 @@ def test_without_a_key_the_signal_is_still_recorded(signals: SignalLog) -> None:
     sid = signals.record(SIGNAL, None, "fp", T0)
     signals.finish(sid, None, SignalState.GONE, 409, {"error": {}}, T0)
     assert signals.states("v-1") == ["gone"]
+
+
+def test_old_signals_and_their_keys_are_purged(sql_engine: sa.Engine) -> None:
+    create_schema(sql_engine)
+    SignalLog(sql_engine).record(SIGNAL, "click-0001", "fp", T0)
+    SignalLog(sql_engine).record(SIGNAL, "click-0002", "fp", T0 + timedelta(hours=25))
+    signals = SignalLog(sql_engine)
+    assert signals.states("v-1") == ["pending"]  # only the new one is left
+    assert signals.lookup("click-0001", "fp").state is ClaimState.ABSENT
+    assert signals.lookup("click-0002", "fp").state is ClaimState.PENDING
