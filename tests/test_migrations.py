@@ -19,7 +19,16 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from helpers import APP_PY, REPO_ROOT, DashServer, make_config, person, start_process, wait_for
+from helpers import (
+    APP_PY,
+    REPO_ROOT,
+    DashServer,
+    free_port,
+    make_config,
+    person,
+    start_process,
+    wait_for,
+)
 from test_cli import run_cli
 
 import presence_dash
@@ -107,7 +116,9 @@ def _history(server: DashServer) -> list[dict[str, Any]]:
 
 def _serve(tmp_path: Path, database_url: str, **server: Any) -> tuple[Path, list[str]]:
     config = make_config(tmp_path, [person("ada")], None, database=database_url, **server)
-    return config, [str(APP_PY), "--config", str(config)]
+    # A port of its own: the default 8000 may be another test's, and a taken port fails the
+    # start before the schema is looked at.
+    return config, [str(APP_PY), "--config", str(config), "--port", str(free_port())]
 
 
 def test_a_release_0_1_0_sqlite_database_is_migrated_at_start_with_its_rows(
