@@ -14,13 +14,20 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
-from .alerts import AlertKind, Evaluation, Thresholds, change_key, evaluate, evaluation_json
-from .board import Batch, PresenceBoard
-from .hub import PushHub
-from .metrics import AlertGauges
-from .model import PersonView
-from .paced_push import PacedPush
-from .providers.base import Clock
+from presence_dash.alerts import (
+    AlertKind,
+    Evaluation,
+    Thresholds,
+    change_key,
+    evaluate,
+    evaluation_json,
+)
+from presence_dash.board import Batch, PresenceBoard
+from presence_dash.hub import PushHub
+from presence_dash.metrics import AlertGauges
+from presence_dash.model import PersonView
+from presence_dash.paced_push import PacedPush
+from presence_dash.providers.base import Clock
 
 EVALUATE_EVERY_S = 1.0
 

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from .model import PersonView, Status
-from .timefmt import iso_z
+from presence_dash.model import PersonView, Status
+from presence_dash.timefmt import iso_z
 
 
 class AlertKind(StrEnum):

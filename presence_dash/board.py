@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from .model import (
+from presence_dash.model import (
     Observation,
     Person,
     PersonView,
@@ -28,7 +28,7 @@ from .model import (
     SourceView,
     Status,
 )
-from .rules import aggregate_status, is_stale
+from presence_dash.rules import aggregate_status, is_stale
 
 
 @dataclass(frozen=True)

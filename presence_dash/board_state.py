@@ -16,12 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from .board import PresenceBoard, SavedBoard, SavedPerson, SavedSource
-from .db import UtcDateTime, metadata
-from .db_writer import BackgroundWriter
-from .model import Status
-from .providers.base import Clock
-from .timefmt import iso_z, parse_iso_z
+from presence_dash.board import PresenceBoard, SavedBoard, SavedPerson, SavedSource
+from presence_dash.db import UtcDateTime, metadata
+from presence_dash.db_writer import BackgroundWriter
+from presence_dash.model import Status
+from presence_dash.providers.base import Clock
+from presence_dash.timefmt import iso_z, parse_iso_z
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError, load_settings
-from .simulate import add_parser as add_simulate_parser
-from .simulate import run as run_simulator
-from .startup_checks import database_unreachable, message_queue_problem, safe_url
+from presence_dash.config import ConfigError, load_settings
+from presence_dash.simulate import add_parser as add_simulate_parser
+from presence_dash.simulate import run as run_simulator
+from presence_dash.startup_checks import database_unreachable, message_queue_problem, safe_url
 
 log = logging.getLogger("presence_dash")
 
@@ -126,8 +126,8 @@ def _config_path(ns: argparse.Namespace) -> str | None:
 
 
 def _serve(ns: argparse.Namespace) -> int:
-    from .factory import create_app
-    from .launch import listen, serve
+    from presence_dash.factory import create_app
+    from presence_dash.launch import listen, serve
 
     host = ns.host
     port = ns.port or (int(os.environ["PORT"]) if os.environ.get("PORT", "").isdigit() else None)
@@ -136,7 +136,7 @@ def _serve(ns: argparse.Namespace) -> int:
         raise UsageError("worker: needs --config FILE with [server] message_queue (Redis)")
     simulators: list[Any] = []
     if path is None:
-        from .demo import start_demo
+        from presence_dash.demo import start_demo
 
         # Listening first: a taken port fails before the simulators start.
         listener = _listen(listen, host or "127.0.0.1", port or 8000)
@@ -206,8 +206,8 @@ def _serve(ns: argparse.Namespace) -> int:
 def _schema_at_start(settings: Any, path: str | None) -> None:
     """Before anything is built (a worker's term starts later, in the background): SQLite is
     migrated, PostgreSQL behind refuses the start unless [server] auto_migrate."""
-    from .db import engine_for
-    from .migrations import SchemaRefused, prepare_at_start
+    from presence_dash.db import engine_for
+    from presence_dash.migrations import SchemaRefused, prepare_at_start
 
     engine = engine_for(settings.server.database)
     try:
@@ -222,8 +222,8 @@ def _schema_at_start(settings: Any, path: str | None) -> None:
 def _db(ns: argparse.Namespace) -> int:
     """`db upgrade` brings the schema to head (under the same lock as a start's); `db current`
     says where it stands. Exit 1 with one line when the database does not answer."""
-    from .db import engine_for
-    from .migrations import SchemaRefused, read_state, upgrade
+    from presence_dash.db import engine_for
+    from presence_dash.migrations import SchemaRefused, read_state, upgrade
 
     path = _config_path(ns)
     if path is None:
@@ -261,8 +261,8 @@ def _check_role(command: str, role: str, async_mode: str) -> None:
 def _worker_node(settings: Any, create_app: Callable[..., Any]) -> Any:
     """Leader or standby (cluster/worker.py): the first term's app is built now, so a bad
     database fails the start like `serve` does."""
-    from .cluster.context import ClusterContext
-    from .cluster.worker import WorkerNode
+    from presence_dash.cluster.context import ClusterContext
+    from presence_dash.cluster.worker import WorkerNode
 
     context = ClusterContext.create(settings, "worker")
     return WorkerNode(context, lambda ctx: create_app(settings, cluster=ctx))
@@ -287,7 +287,7 @@ def _address_problem(exc: OSError, host: str, port: int) -> StartFailed:
 def _hash_password(ns: argparse.Namespace) -> int:
     """The password never goes on the command line (it would sit in shell history and in
     `ps`): from stdin (a prompt on a terminal) or a named environment variable."""
-    from .auth.passwords import MAX_PASSWORD_CHARS, hash_password
+    from presence_dash.auth.passwords import MAX_PASSWORD_CHARS, hash_password
 
     if ns.password_env:
         password = os.environ.get(ns.password_env, "")

@@ -26,9 +26,9 @@ from pydantic import (
     model_validator,
 )
 
-from .alerts import Thresholds
-from .model import Person
-from .provider_config import (  # noqa: F401 (the shared pieces, importable from here too)
+from presence_dash.alerts import Thresholds
+from presence_dash.model import Person
+from presence_dash.provider_config import (  # noqa: F401 (the shared pieces, importable from here too)
     EnvName,
     HttpUrl,
     MappedStatus,
@@ -38,9 +38,9 @@ from .provider_config import (  # noqa: F401 (the shared pieces, importable from
     StateMapping,
     state_table,
 )
-from .providers.glance_config import GlanceConfig  # noqa: F401 (glance.py imports it from here)
-from .providers.registry import PROVIDERS
-from .providers.spec import PersonIdField
+from presence_dash.providers.glance_config import GlanceConfig  # noqa: F401 (glance.py imports it from here)
+from presence_dash.providers.registry import PROVIDERS
+from presence_dash.providers.spec import PersonIdField
 
 
 class ConfigError(ValueError):

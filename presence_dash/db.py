@@ -36,6 +36,6 @@ def engine_for(url: str) -> sa.Engine:
 def create_schema(engine: sa.Engine) -> None:
     """Bring the schema to head through the migrations (never `create_all`: a table made
     that way has no revision, and its later columns would never arrive)."""
-    from .migrations import upgrade  # the migrations import every table module
+    from presence_dash.migrations import upgrade  # the migrations import every table module
 
     upgrade(engine)

@@ -8,11 +8,11 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from .config import Settings, settings_from_dict
-from .providers.registry import PROVIDERS
-from .providers.spec import DemoContext, Stoppable, load
-from .simulators import screenmeet as sm_sim
-from .simulators.serve import SimulatorServer
+from presence_dash.config import Settings, settings_from_dict
+from presence_dash.providers.registry import PROVIDERS
+from presence_dash.providers.spec import DemoContext, Stoppable, load
+from presence_dash.simulators import screenmeet as sm_sim
+from presence_dash.simulators.serve import SimulatorServer
 
 TEAMS = {
     "Service Desk": [
@@ -105,8 +105,8 @@ def off_shift(people: list[dict[str, str]]) -> set[str]:
 def demo_auth() -> dict[str, Any]:
     """Sign-in as a real deployment has it, with one account per role whose password the
     sign-in page shows ("demo"); the wall needs no sign-in."""
-    from .auth.passwords import hash_password
-    from .web.auth_routes import DEMO_PASSWORD
+    from presence_dash.auth.passwords import hash_password
+    from presence_dash.web.auth_routes import DEMO_PASSWORD
 
     demo_hash = hash_password(DEMO_PASSWORD)
     return {

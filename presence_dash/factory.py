@@ -17,29 +17,29 @@ from flask import Flask
 from flask_compress import Compress
 from flask_socketio import SocketIO
 
-from .auth.gate import install_auth
-from .auth.sweeper import AuthSweeper
-from .board import Batch, PresenceBoard, SavedBoard
-from .board_state import BoardStateStore
-from .cluster.context import ClusterContext
-from .config import Settings
-from .db import engine_for
-from .history import HistoryStore
-from .hub import PushHub
-from .metrics import Metrics
-from .migrations import prepare_at_start
-from .provider_notes import ProviderNotes  # noqa: F401  (registers its table)
-from .providers import build_providers
-from .providers.base import Clock, PollingProvider
-from .runner import ProviderRunner, stale_after
-from .screenmeet import build_service as build_screenmeet
-from .sockets import register_socket_handlers
-from .timefmt import utc_now
-from .web import alerts_api, api, auth_routes, health, hooks, pages, visitors_api
-from .web import screenmeet as screenmeet_web
-from .web.errors import register_error_handlers
-from .web.headers import register_security_headers
-from .web.request_limits import register_request_limits
+from presence_dash.auth.gate import install_auth
+from presence_dash.auth.sweeper import AuthSweeper
+from presence_dash.board import Batch, PresenceBoard, SavedBoard
+from presence_dash.board_state import BoardStateStore
+from presence_dash.cluster.context import ClusterContext
+from presence_dash.config import Settings
+from presence_dash.db import engine_for
+from presence_dash.history import HistoryStore
+from presence_dash.hub import PushHub
+from presence_dash.metrics import Metrics
+from presence_dash.migrations import prepare_at_start
+from presence_dash.provider_notes import ProviderNotes  # noqa: F401  (registers its table)
+from presence_dash.providers import build_providers
+from presence_dash.providers.base import Clock, PollingProvider
+from presence_dash.runner import ProviderRunner, stale_after
+from presence_dash.screenmeet import build_service as build_screenmeet
+from presence_dash.sockets import register_socket_handlers
+from presence_dash.timefmt import utc_now
+from presence_dash.web import alerts_api, api, auth_routes, health, hooks, pages, visitors_api
+from presence_dash.web import screenmeet as screenmeet_web
+from presence_dash.web.errors import register_error_handlers
+from presence_dash.web.headers import register_security_headers
+from presence_dash.web.request_limits import register_request_limits
 
 log = logging.getLogger(__name__)
 

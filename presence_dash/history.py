@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from .board import SourceTransition, Transition
-from .db import UtcDateTime, create_schema, metadata
-from .db_writer import BackgroundWriter
-from .model import Status
+from presence_dash.board import SourceTransition, Transition
+from presence_dash.db import UtcDateTime, create_schema, metadata
+from presence_dash.db_writer import BackgroundWriter
+from presence_dash.model import Status
 
 status_changes = sa.Table(
     "status_changes",

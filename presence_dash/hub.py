@@ -16,14 +16,14 @@ from typing import Any
 from engineio.packet import Packet
 from flask_socketio import SocketIO
 
-from .board import Batch, PresenceBoard
-from .direct_push import emitter_for
-from .metrics import Metrics
-from .paced_push import PacedPush
-from .providers.base import Clock
-from .serialize import person_json, providers_json, without_error_details
-from .snapshot_cache import SnapshotCache
-from .timefmt import iso_z
+from presence_dash.board import Batch, PresenceBoard
+from presence_dash.direct_push import emitter_for
+from presence_dash.metrics import Metrics
+from presence_dash.paced_push import PacedPush
+from presence_dash.providers.base import Clock
+from presence_dash.serialize import person_json, providers_json, without_error_details
+from presence_dash.snapshot_cache import SnapshotCache
+from presence_dash.timefmt import iso_z
 
 STALENESS_CHECK_S = 1.0
 # A quiet floor sends no batch: this often the hub says which seq is current instead, so a

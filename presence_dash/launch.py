@@ -31,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = args[0] if args and not args[0].startswith("-") else "serve"
     if command in _SERVING_COMMANDS:
         patch_runtime(_async_mode(args))
-    from .cli import run  # after patching, on purpose
+    from presence_dash.cli import run  # after patching, on purpose
 
     code = run(args)
     if command in _SERVING_COMMANDS:

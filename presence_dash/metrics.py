@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.process_collector import ProcessCollector
 
 if TYPE_CHECKING:
-    from .providers.base import PollingProvider
+    from presence_dash.providers.base import PollingProvider
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .db import UtcDateTime, metadata
+from presence_dash.db import UtcDateTime, metadata
 
 log = logging.getLogger(__name__)
 

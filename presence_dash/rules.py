@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from .model import Status
+from presence_dash.model import Status
 
 # CONTRACT v1.1, the one precedence table: the first status in this list that any fresh
 # source reports is the person's. Busy comes first so that a person on a call is never

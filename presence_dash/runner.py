@@ -13,9 +13,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from .board import PresenceBoard
-from .model import ProviderState
-from .providers.base import (
+from presence_dash.board import PresenceBoard
+from presence_dash.model import ProviderState
+from presence_dash.providers.base import (
     AuthFailed,
     Clock,
     HookRequest,
@@ -23,7 +23,7 @@ from .providers.base import (
     PollingProvider,
     ProviderError,
 )
-from .rules import is_stale
+from presence_dash.rules import is_stale
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from .model import PersonView, ProviderHealth
-from .timefmt import iso_z
+from presence_dash.model import PersonView, ProviderHealth
+from presence_dash.timefmt import iso_z
 
 
 def person_json(

@@ -7,8 +7,14 @@ import argparse
 import os
 import sys
 
-from .providers.registry import PROVIDERS
-from .providers.spec import SimulateArgs, SimulateUsageError, SimulatorRun, SimulatorSpec, load
+from presence_dash.providers.registry import PROVIDERS
+from presence_dash.providers.spec import (
+    SimulateArgs,
+    SimulateUsageError,
+    SimulatorRun,
+    SimulatorSpec,
+    load,
+)
 
 FEATURE_SIMULATORS = {
     "screenmeet": SimulatorSpec(start=f"{__name__}:screenmeet_simulator"),
@@ -50,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(ns: argparse.Namespace) -> int:
-    from .demo import demo_people
+    from presence_dash.demo import demo_people
 
     spec = simulators()[ns.provider]
     args = SimulateArgs(
@@ -76,8 +82,8 @@ def run(ns: argparse.Namespace) -> int:
 
 
 def screenmeet_simulator(args: SimulateArgs) -> SimulatorRun:
-    from .simulators import screenmeet
-    from .simulators.serve import SimulatorServer
+    from presence_dash.simulators import screenmeet
+    from presence_dash.simulators.serve import SimulatorServer
 
     sim = screenmeet.ScreenMeetSim(username=args.username, password=args.password)
     server = SimulatorServer(screenmeet.create_app(sim), args.host, args.port)

@@ -22,16 +22,16 @@ from datetime import datetime
 
 from engineio import packet as eio_packet
 
-from .board import PresenceBoard
-from .providers.base import Clock
-from .serialize import (
+from presence_dash.board import PresenceBoard
+from presence_dash.providers.base import Clock
+from presence_dash.serialize import (
     join_person,
     person_parts,
     providers_json,
     to_json,
     without_error_details,
 )
-from .timefmt import iso_z
+from presence_dash.timefmt import iso_z
 
 # How old the cached `server_time` may be while nothing else changed. Clients set their
 # clock offset from it; a second is within what they already tolerate (the wall's

@@ -26,9 +26,9 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
-from .event_limit import DEFAULT_LIMIT, EventBuckets, EventLimit, Verdict
-from .metrics import Metrics
-from .warn_once import WarnOnce
+from presence_dash.event_limit import DEFAULT_LIMIT, EventBuckets, EventLimit, Verdict
+from presence_dash.metrics import Metrics
+from presence_dash.warn_once import WarnOnce
 
 log = logging.getLogger(__name__)
 

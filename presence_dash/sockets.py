@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room
 
-from .cluster.redis_link import RedisDown
-from .hub import DETAILS_ROOM, SUMMARY_ROOM, PushHub
-from .metrics import Metrics
-from .socket_guard import SocketGuard
-from .warn_once import WarnOnce
+from presence_dash.cluster.redis_link import RedisDown
+from presence_dash.hub import DETAILS_ROOM, SUMMARY_ROOM, PushHub
+from presence_dash.metrics import Metrics
+from presence_dash.socket_guard import SocketGuard
+from presence_dash.warn_once import WarnOnce
 
 if TYPE_CHECKING:
-    from .auth.gate import AuthRuntime
+    from presence_dash.auth.gate import AuthRuntime
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .cluster.documents import VISITORS
-from .visitor_push import visitors_json
-from .visitors import VisitorBoard
+from presence_dash.cluster.documents import VISITORS
+from presence_dash.visitor_push import visitors_json
+from presence_dash.visitors import VisitorBoard
 
 if TYPE_CHECKING:
-    from .cluster.web_feed import WebFeed
+    from presence_dash.cluster.web_feed import WebFeed
 
 
 class VisitorListing(Protocol):

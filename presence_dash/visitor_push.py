@@ -11,9 +11,9 @@ from typing import Any
 
 from flask_socketio import SocketIO
 
-from .paced_push import PacedPush
-from .timefmt import iso_z
-from .visitors import Visitor, VisitorBoard, VisitorsBatch
+from presence_dash.paced_push import PacedPush
+from presence_dash.timefmt import iso_z
+from presence_dash.visitors import Visitor, VisitorBoard, VisitorsBatch
 
 IDLE_WAIT_S = 5.0
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from .db import UtcDateTime, metadata
-from .screenmeet.store import (
+from presence_dash.db import UtcDateTime, metadata
+from presence_dash.screenmeet.store import (
     KEYS_KEPT_FOR,
     Claim,
     SessionStore,

@@ -23,22 +23,22 @@ from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from prometheus_client import CollectorRegistry
 
-from ..config import AuthConfig, Settings, is_loopback
-from ..warn_once import WarnOnce
-from ..web.errors import error_response
-from ..web.request_limits import audit_body
-from .audit import AuditLog
-from .header_auth import HeaderAuth, NoRole, SpoofedHeader
-from .identity import NO_SIGN_IN, Identity
-from .kiosk import KioskTokens
-from .local_users import LocalUsers
-from .login_guard import LoginGuard, LoginPolicy
-from .next_path import local_path
-from .noise_log import NoiseLog
-from .policy import SOCKET_EVENTS, Rule, allows, rule_for_route
-from .rate_limits import RateLimits
-from .roles import Role
-from .sign_ins import SignIns
+from presence_dash.auth.audit import AuditLog
+from presence_dash.auth.header_auth import HeaderAuth, NoRole, SpoofedHeader
+from presence_dash.auth.identity import NO_SIGN_IN, Identity
+from presence_dash.auth.kiosk import KioskTokens
+from presence_dash.auth.local_users import LocalUsers
+from presence_dash.auth.login_guard import LoginGuard, LoginPolicy
+from presence_dash.auth.next_path import local_path
+from presence_dash.auth.noise_log import NoiseLog
+from presence_dash.auth.policy import SOCKET_EVENTS, Rule, allows, rule_for_route
+from presence_dash.auth.rate_limits import RateLimits
+from presence_dash.auth.roles import Role
+from presence_dash.auth.sign_ins import SignIns
+from presence_dash.config import AuthConfig, Settings, is_loopback
+from presence_dash.warn_once import WarnOnce
+from presence_dash.web.errors import error_response
+from presence_dash.web.request_limits import audit_body
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..config import AuthConfig
-from .identity import Identity
-from .roles import Role
+from presence_dash.auth.identity import Identity
+from presence_dash.auth.roles import Role
+from presence_dash.config import AuthConfig
 
 
 class SpoofedHeader(Exception):

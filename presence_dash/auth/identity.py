@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .roles import Role
+from presence_dash.auth.roles import Role
 
 
 @dataclass(frozen=True)

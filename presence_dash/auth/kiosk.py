@@ -14,9 +14,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from ..db import UtcDateTime, metadata
-from .secret_cache import LookupCache
-from .secret_cache import digest as _digest
+from presence_dash.auth.secret_cache import LookupCache
+from presence_dash.auth.secret_cache import digest as _digest
+from presence_dash.db import UtcDateTime, metadata
 
 kiosk_tokens = sa.Table(
     "kiosk_tokens",

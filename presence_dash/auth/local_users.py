@@ -5,10 +5,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 
-from ..config import LocalUser
-from .identity import Identity
-from .passwords import verify_password
-from .roles import Role
+from presence_dash.auth.identity import Identity
+from presence_dash.auth.passwords import verify_password
+from presence_dash.auth.roles import Role
+from presence_dash.config import LocalUser
 
 MAX_USERNAME_CHARS = 64
 

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import AuthConfig
-from .rate_limits import RateLimits, Verdict
+from presence_dash.auth.rate_limits import RateLimits, Verdict
+from presence_dash.config import AuthConfig
 
 MAX_COOL_DOWN_S = 30
 # The per-user failure count is a moving window with no real ceiling: it only counts.

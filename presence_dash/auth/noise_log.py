@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter
 
-from .audit import AuditLog
-from .noise import LIMIT, NoiseCounter, NoiseRow
-from .rate_limits import RateLimits, Verdict
+from presence_dash.auth.audit import AuditLog
+from presence_dash.auth.noise import LIMIT, NoiseCounter, NoiseRow
+from presence_dash.auth.rate_limits import RateLimits, Verdict
 
 # Audit rows are for actions; noisy GETs (scanners' probes) are only counted and limited.
 AUDITED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from ..db import UtcDateTime, metadata
-from .secret_cache import LookupCache
-from .secret_cache import digest as _digest
+from presence_dash.auth.secret_cache import LookupCache
+from presence_dash.auth.secret_cache import digest as _digest
+from presence_dash.db import UtcDateTime, metadata
 
 sign_ins = sa.Table(
     "sign_ins",

@@ -9,7 +9,7 @@ import logging
 import time
 from typing import Any
 
-from .gate import AuthRuntime
+from presence_dash.auth.gate import AuthRuntime
 
 log = logging.getLogger(__name__)
 

@@ -15,16 +15,16 @@ from typing import Any
 
 import socketio as python_socketio
 
-from ..board import PresenceBoard
-from ..config import Settings
-from .board_feed import BoardFeed, FencedEmitter, PublishedSeq
-from .documents import VISITORS, read_document
-from .hook_relay import HookRelay
-from .keys import ClusterKeys
-from .leader import RedisLease
-from .metrics import ClusterMetrics
-from .redis_link import RedisDown, RedisLink
-from .web_feed import WebFeed
+from presence_dash.board import PresenceBoard
+from presence_dash.cluster.board_feed import BoardFeed, FencedEmitter, PublishedSeq
+from presence_dash.cluster.documents import VISITORS, read_document
+from presence_dash.cluster.hook_relay import HookRelay
+from presence_dash.cluster.keys import ClusterKeys
+from presence_dash.cluster.leader import RedisLease
+from presence_dash.cluster.metrics import ClusterMetrics
+from presence_dash.cluster.redis_link import RedisDown, RedisLink
+from presence_dash.cluster.web_feed import WebFeed
+from presence_dash.config import Settings
 
 
 @dataclass

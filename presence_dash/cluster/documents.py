@@ -14,8 +14,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .keys import ClusterKeys
-from .redis_link import RedisLink
+from presence_dash.cluster.keys import ClusterKeys
+from presence_dash.cluster.redis_link import RedisLink
 
 ALERTS = "alerts"
 VISITORS = "visitors"

@@ -19,10 +19,10 @@ from typing import Any
 
 import redis
 
-from ..providers.base import HookRequest, HookResponse
-from .keys import ClusterKeys
-from .metrics import ClusterMetrics
-from .redis_link import BLOCK_S, RedisDown, RedisLink
+from presence_dash.cluster.keys import ClusterKeys
+from presence_dash.cluster.metrics import ClusterMetrics
+from presence_dash.cluster.redis_link import BLOCK_S, RedisDown, RedisLink
+from presence_dash.providers.base import HookRequest, HookResponse
 
 log = logging.getLogger(__name__)
 

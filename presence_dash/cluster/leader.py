@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from .keys import ClusterKeys
-from .metrics import ClusterMetrics
-from .redis_link import RedisDown, RedisLink
+from presence_dash.cluster.keys import ClusterKeys
+from presence_dash.cluster.metrics import ClusterMetrics
+from presence_dash.cluster.redis_link import RedisDown, RedisLink
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from typing import TypeVar
 
 import redis
 
-from ..startup_checks import safe_url
-from .metrics import ClusterMetrics
+from presence_dash.cluster.metrics import ClusterMetrics
+from presence_dash.startup_checks import safe_url
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from flask import Flask
 
-from ..providers.base import HookRequest, HookResponse
-from .context import ClusterContext
-from .hook_relay import HookConsumer
-from .leader import Elector, Term
+from presence_dash.cluster.context import ClusterContext
+from presence_dash.cluster.hook_relay import HookConsumer
+from presence_dash.cluster.leader import Elector, Term
+from presence_dash.providers.base import HookRequest, HookResponse
 
 log = logging.getLogger(__name__)
 

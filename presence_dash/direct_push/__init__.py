@@ -16,6 +16,6 @@ engine.io's queue as before, so a client's packets never change order.
 - `broadcast.py`: installs the gates into engine.io and sends a batch to everyone.
 """
 
-from .broadcast import DirectPush, emitter_for
+from presence_dash.direct_push.broadcast import DirectPush, emitter_for
 
 __all__ = ["DirectPush", "emitter_for"]

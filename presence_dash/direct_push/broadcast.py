@@ -18,10 +18,10 @@ from flask_socketio import SocketIO
 from prometheus_client import CollectorRegistry, Counter
 from socketio import packet as sio_packet
 
-from . import eventlet_ws, simple_ws
-from .frame import Preframed, text_frame
-from .gate import WriterGate, Wrote
-from .transport import Transport
+from presence_dash.direct_push import eventlet_ws, simple_ws
+from presence_dash.direct_push.frame import Preframed, text_frame
+from presence_dash.direct_push.gate import WriterGate, Wrote
+from presence_dash.direct_push.transport import Transport
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from .frame import Preframed
-from .transport import Transport
+from presence_dash.direct_push.frame import Preframed
+from presence_dash.direct_push.transport import Transport
 
 
 class Wrote(Enum):

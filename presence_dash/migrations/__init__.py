@@ -17,7 +17,7 @@ import sqlalchemy as sa
 # read, its dialect and DDL mode, in multi-line records; one line of ours says what changed.
 logging.getLogger("alembic").setLevel(logging.WARNING)
 
-from .runner import (  # noqa: E402
+from presence_dash.migrations.runner import (  # noqa: E402
     SchemaRefused,
     SchemaState,
     ahead_message,

@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING
 import requests
 import sqlalchemy as sa
 
-from ..provider_notes import ProviderNotes
-from .base import Clock, PollingProvider, ProviderContext
-from .registry import PROVIDERS
+from presence_dash.provider_notes import ProviderNotes
+from presence_dash.providers.base import Clock, PollingProvider, ProviderContext
+from presence_dash.providers.registry import PROVIDERS
 
 if TYPE_CHECKING:  # config.py imports the registry, so this module cannot import it back
-    from ..config import Settings
+    from presence_dash.config import Settings
 
 
 def build_providers(settings: Settings, clock: Clock, engine: sa.Engine) -> list[PollingProvider]:

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from ..model import Observation, Person
+from presence_dash.model import Observation, Person
 
 if TYPE_CHECKING:
-    from ..config import Settings
-    from ..provider_notes import ProviderNotes
+    from presence_dash.config import Settings
+    from presence_dash.provider_notes import ProviderNotes
 
 
 class ProviderError(Exception):

@@ -22,14 +22,29 @@ from typing import Any
 
 import requests
 
-from ..config import GlanceConfig
-from ..model import Observation, Person
-from ..visitors import Visitor, VisitorBoard
-from ..warn_once import WarnOnce
-from .base import AuthFailed, Clock, PollingProvider, ProviderContext, UpdateFailed
-from .glance_direct import DirectAllowlist, DirectServer, check_direct
-from .glance_records import MalformedRecords, is_present, parse_query, parse_record
-from .http_errors import describe_http_error, request_failed, retry_after_seconds
+from presence_dash.config import GlanceConfig
+from presence_dash.model import Observation, Person
+from presence_dash.providers.base import (
+    AuthFailed,
+    Clock,
+    PollingProvider,
+    ProviderContext,
+    UpdateFailed,
+)
+from presence_dash.providers.glance_direct import DirectAllowlist, DirectServer, check_direct
+from presence_dash.providers.glance_records import (
+    MalformedRecords,
+    is_present,
+    parse_query,
+    parse_record,
+)
+from presence_dash.providers.http_errors import (
+    describe_http_error,
+    request_failed,
+    retry_after_seconds,
+)
+from presence_dash.visitors import Visitor, VisitorBoard
+from presence_dash.warn_once import WarnOnce
 
 log = logging.getLogger(__name__)
 

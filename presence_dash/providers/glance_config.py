@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from ..provider_config import EnvName, HttpUrl, ProviderCommon
-from .glance_direct import is_internal, is_loopback
+from presence_dash.provider_config import EnvName, HttpUrl, ProviderCommon
+from presence_dash.providers.glance_direct import is_internal, is_loopback
 
 GlanceGroupId = Annotated[int, Field(ge=1, le=2_147_483_647)]
 # Host names, optionally with a leading "*." for every subdomain (shared/providers/glance.md),

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from ..visitors import Visitor
+from presence_dash.visitors import Visitor
 
 # Glance's own limit for visitor ids: at most 62 of A-Z a-z 0-9 - _ ~ (Visitor Presence API).
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_~-]{1,62}$")

@@ -7,8 +7,8 @@ import logging
 import random
 import secrets
 
-from ..simulators import glance as glance_sim
-from .spec import DemoContext, DemoPart, SimulateArgs, SimulatorRun
+from presence_dash.providers.spec import DemoContext, DemoPart, SimulateArgs, SimulatorRun
+from presence_dash.simulators import glance as glance_sim
 
 log = logging.getLogger(__name__)
 

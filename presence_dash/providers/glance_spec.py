@@ -4,13 +4,13 @@ imports `GlanceConfig` from config.py, which imports the registry."""
 
 from __future__ import annotations
 
-from .base import PollingProvider, ProviderContext
-from .glance_config import GlanceConfig
-from .spec import DemoSpec, ProviderSpec, SimulatorSpec
+from presence_dash.providers.base import PollingProvider, ProviderContext
+from presence_dash.providers.glance_config import GlanceConfig
+from presence_dash.providers.spec import DemoSpec, ProviderSpec, SimulatorSpec
 
 
 def _provider(ctx: ProviderContext) -> PollingProvider:
-    from .glance import GlanceProvider
+    from presence_dash.providers.glance import GlanceProvider
 
     return GlanceProvider.from_context(ctx)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from .base import UpdateFailed
+from presence_dash.providers.base import UpdateFailed
 
 
 def request_failed(exc: requests.RequestException, timeout: float) -> UpdateFailed:

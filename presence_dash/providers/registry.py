@@ -3,8 +3,8 @@ providers/<vendor>/ (exporting `SPEC`), its simulator under simulators/, and one
 
 from __future__ import annotations
 
-from . import cisco, glance_spec, salesforce, servicenow
-from .spec import ProviderSpec
+from presence_dash.providers import cisco, glance_spec, salesforce, servicenow
+from presence_dash.providers.spec import ProviderSpec
 
 # The order is the health strip's and the config's.
 PROVIDERS: tuple[ProviderSpec, ...] = (

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
-from .base import PollingProvider, ProviderContext
+from presence_dash.providers.base import PollingProvider, ProviderContext
 
 ProviderFactory = Callable[[ProviderContext], PollingProvider]
 Spawn = Callable[[Callable[[], None]], Any]

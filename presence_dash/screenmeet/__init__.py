@@ -12,11 +12,11 @@ from typing import Any
 import requests
 import sqlalchemy as sa
 
-from ..config import Settings
-from ..providers.base import Clock
-from .client import ScreenMeetClient
-from .service import ScreenMeetService
-from .store import SessionStore
+from presence_dash.config import Settings
+from presence_dash.providers.base import Clock
+from presence_dash.screenmeet.client import ScreenMeetClient
+from presence_dash.screenmeet.service import ScreenMeetService
+from presence_dash.screenmeet.store import SessionStore
 
 
 def build_service(

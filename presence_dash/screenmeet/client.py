@@ -24,7 +24,7 @@ from typing import Any
 
 import requests
 
-from .rules import UNSTORABLE, SessionRequest
+from presence_dash.screenmeet.rules import UNSTORABLE, SessionRequest
 
 log = logging.getLogger(__name__)
 

@@ -18,12 +18,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..providers.base import Clock
-from .client import ScreenMeetClient, ScreenMeetError, VendorSession
-from .outbox import Intent, IntentAction, IntentState, Outbox, Outcome
-from .rules import SessionRequest, SessionStatus, request_from_json
-from .store import SessionStore, StoredSession
-from .wire import session_json
+from presence_dash.providers.base import Clock
+from presence_dash.screenmeet.client import ScreenMeetClient, ScreenMeetError, VendorSession
+from presence_dash.screenmeet.outbox import Intent, IntentAction, IntentState, Outbox, Outcome
+from presence_dash.screenmeet.rules import SessionRequest, SessionStatus, request_from_json
+from presence_dash.screenmeet.store import SessionStore, StoredSession
+from presence_dash.screenmeet.wire import session_json
 
 log = logging.getLogger(__name__)
 

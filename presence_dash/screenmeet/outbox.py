@@ -22,10 +22,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..auth.audit import audit_log, entry_row
-from ..db import UtcDateTime, metadata
-from .store import KEYS_KEPT_FOR, StoredSession, complete_key, insert_pending_key, requests_table
-from .store import save_session as save_session_in
+from presence_dash.auth.audit import audit_log, entry_row
+from presence_dash.db import UtcDateTime, metadata
+from presence_dash.screenmeet.store import (
+    KEYS_KEPT_FOR,
+    StoredSession,
+    complete_key,
+    insert_pending_key,
+    requests_table,
+)
+from presence_dash.screenmeet.store import save_session as save_session_in
 
 intents_table = sa.Table(
     "screenmeet_intents",

@@ -20,11 +20,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ..providers.base import Clock
-from .client import ScreenMeetClient, ScreenMeetError
-from .delivery import Delivery, Reply, error_body
-from .outbox import AuditDraft, Intent, IntentAction, IntentState, KeyTaken, Outbox, Outcome
-from .rules import (
+from presence_dash.providers.base import Clock
+from presence_dash.screenmeet.client import ScreenMeetClient, ScreenMeetError
+from presence_dash.screenmeet.delivery import Delivery, Reply, error_body
+from presence_dash.screenmeet.outbox import (
+    AuditDraft,
+    Intent,
+    IntentAction,
+    IntentState,
+    KeyTaken,
+    Outbox,
+    Outcome,
+)
+from presence_dash.screenmeet.rules import (
     InvalidRequest,
     SessionStatus,
     UnknownSession,
@@ -36,8 +44,14 @@ from .rules import (
     request_json,
     status_for,
 )
-from .store import ABANDONED_AFTER, KEYS_KEPT_FOR, ClaimState, SessionStore, StoredSession
-from .wire import session_json
+from presence_dash.screenmeet.store import (
+    ABANDONED_AFTER,
+    KEYS_KEPT_FOR,
+    ClaimState,
+    SessionStore,
+    StoredSession,
+)
+from presence_dash.screenmeet.wire import session_json
 
 log = logging.getLogger(__name__)
 

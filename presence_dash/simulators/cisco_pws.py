@@ -38,7 +38,7 @@ from defusedxml import ElementTree as defused_et
 from flask import Flask, Response, jsonify, request
 from werkzeug.http import http_date
 
-from .control import add_fault_route
+from presence_dash.simulators.control import add_fault_route
 
 log = logging.getLogger(__name__)
 

@@ -33,8 +33,8 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from .control import add_fault_route, fault_list_queue
-from .serve import SimulatorServer
+from presence_dash.simulators.control import add_fault_route, fault_list_queue
+from presence_dash.simulators.serve import SimulatorServer
 
 VISITOR_ID = re.compile(r"^[A-Za-z0-9_~-]{1,62}$")
 FAULT_KINDS = {"500", "503", "slow", "not_json", "401"}

@@ -38,8 +38,8 @@ import jwt
 import requests
 from flask import Flask, Response, g, jsonify, request
 
-from .control import add_fault_route
-from .salesforce_soql import (
+from presence_dash.simulators.control import add_fault_route
+from presence_dash.simulators.salesforce_soql import (
     FIELDS,
     Junction,
     SoqlError,

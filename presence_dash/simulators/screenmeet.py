@@ -32,7 +32,12 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from .control import add_fault_route, add_password_route, basic_auth_is, fault_list_queue
+from presence_dash.simulators.control import (
+    add_fault_route,
+    add_password_route,
+    basic_auth_is,
+    fault_list_queue,
+)
 
 DEFAULT_BASE_PATH = "/api/x_acme_sm/screenmeet"
 TYPES = ("support", "cobrowse", "live", "replay")

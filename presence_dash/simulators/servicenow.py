@@ -29,7 +29,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from .control import add_fault_route, add_password_route, basic_auth_is
+from presence_dash.simulators.control import add_fault_route, add_password_route, basic_auth_is
 
 SYS_ID = re.compile(r"^[0-9a-f]{32}$")
 FAULT_KINDS = {"500", "503", "401", "429", "slow", "malformed", "not_json", "html"}

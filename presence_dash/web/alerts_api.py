@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from ..alert_push import AlertPush
-from ..cluster.documents import ALERTS
-from ..cluster.redis_link import RedisDown
-from ..metrics import AlertGauges
-from ..timefmt import iso_z, utc_now
+from presence_dash.alert_push import AlertPush
+from presence_dash.cluster.documents import ALERTS
+from presence_dash.cluster.redis_link import RedisDown
+from presence_dash.metrics import AlertGauges
+from presence_dash.timefmt import iso_z, utc_now
 
 if TYPE_CHECKING:
-    from ..cluster.board_feed import FencedEmitter
-    from ..cluster.web_feed import WebFeed
-    from ..factory import Runtime
+    from presence_dash.cluster.board_feed import FencedEmitter
+    from presence_dash.cluster.web_feed import WebFeed
+    from presence_dash.factory import Runtime
 
 bp = Blueprint("alerts_api", __name__, url_prefix="/api")
 

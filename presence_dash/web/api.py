@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ..history import window
-from ..timefmt import iso_z
-from . import openapi
-from .errors import error_response
-from .runtime import runtime, sees_details
+from presence_dash.history import window
+from presence_dash.timefmt import iso_z
+from presence_dash.web import openapi
+from presence_dash.web.errors import error_response
+from presence_dash.web.runtime import runtime, sees_details
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 

@@ -22,15 +22,15 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import login_user, logout_user
 
-from ..auth.gate import LOGIN_SESSION_KEY, AuthRuntime, LoginUser, current_auth
-from ..auth.identity import Identity
-from ..auth.kiosk import KioskToken
-from ..auth.local_users import normalise_username
-from ..auth.login_guard import Refusal
-from ..auth.next_path import local_path
-from ..timefmt import iso_z
-from .errors import error_response
-from .runtime import runtime
+from presence_dash.auth.gate import LOGIN_SESSION_KEY, AuthRuntime, LoginUser, current_auth
+from presence_dash.auth.identity import Identity
+from presence_dash.auth.kiosk import KioskToken
+from presence_dash.auth.local_users import normalise_username
+from presence_dash.auth.login_guard import Refusal
+from presence_dash.auth.next_path import local_path
+from presence_dash.timefmt import iso_z
+from presence_dash.web.errors import error_response
+from presence_dash.web.runtime import runtime
 
 bp = Blueprint("auth", __name__)
 

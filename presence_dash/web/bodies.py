@@ -4,8 +4,8 @@ document (openapi.py), so what is checked and what is documented cannot drift ap
 
 from __future__ import annotations
 
-from .schemas import BodySpec, CobrowseBody, KioskTokenBody, SignalBody
-from .screenmeet_schemas import RescheduleBody, SessionBody
+from presence_dash.web.schemas import BodySpec, CobrowseBody, KioskTokenBody, SignalBody
+from presence_dash.web.screenmeet_schemas import RescheduleBody, SessionBody
 
 BODIES: dict[str, BodySpec] = {
     "visitors.cobrowse": BodySpec(

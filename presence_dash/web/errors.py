@@ -6,7 +6,7 @@ from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from ..cluster.redis_link import RedisDown
+from presence_dash.cluster.redis_link import RedisDown
 
 
 def error_response(status: int, code: str, message: str) -> ResponseReturnValue:

@@ -6,9 +6,9 @@ from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from ..model import ProviderState
-from ..serialize import providers_json, without_error_details
-from .runtime import runtime, sees_details
+from presence_dash.model import ProviderState
+from presence_dash.serialize import providers_json, without_error_details
+from presence_dash.web.runtime import runtime, sees_details
 
 bp = Blueprint("health", __name__)
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 from flask.typing import ResponseReturnValue
 
-from ..cluster.redis_link import RedisDown
-from ..providers.base import HookRequest
-from .errors import error_response
-from .runtime import runtime
+from presence_dash.cluster.redis_link import RedisDown
+from presence_dash.providers.base import HookRequest
+from presence_dash.web.errors import error_response
+from presence_dash.web.runtime import runtime
 
 bp = Blueprint("hooks", __name__, url_prefix="/hooks")
 

@@ -25,10 +25,10 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from werkzeug.routing import Rule as UrlRule
 
-from ..auth.policy import rule_for_route
-from . import responses as r
-from .bodies import BODIES
-from .schemas import ROW_ID_MAX
+from presence_dash.auth.policy import rule_for_route
+from presence_dash.web import responses as r
+from presence_dash.web.bodies import BODIES
+from presence_dash.web.schemas import ROW_ID_MAX
 
 OPENAPI_VERSION = "3.1.0"
 REF = "#/components/schemas/{model}"

@@ -17,10 +17,10 @@ from flask import Flask, g, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import json_body
-from .bodies import BODIES
-from .errors import error_response
-from .schemas import ROW_ID_MAX, BodyRefused, BodySpec, check_body
+from presence_dash.web import json_body
+from presence_dash.web.bodies import BODIES
+from presence_dash.web.errors import error_response
+from presence_dash.web.schemas import ROW_ID_MAX, BodyRefused, BodySpec, check_body
 
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # Vendor callbacks read their raw bytes themselves: parsing a form there would consume them.

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from flask import current_app, g
 
 if TYPE_CHECKING:
-    from ..factory import Runtime
+    from presence_dash.factory import Runtime
 
 
 def runtime() -> Runtime:

@@ -16,13 +16,13 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from ..screenmeet.outbox import AuditDraft
-from ..screenmeet.rules import PREF_SUPPORT, UNSTORABLE, InvalidRequest, SessionType
-from ..screenmeet.service import Plan, ScreenMeetService
-from ..screenmeet.store import fingerprint
-from ..screenmeet.wire import session_json
-from .errors import error_response
-from .request_limits import audit_body
+from presence_dash.screenmeet.outbox import AuditDraft
+from presence_dash.screenmeet.rules import PREF_SUPPORT, UNSTORABLE, InvalidRequest, SessionType
+from presence_dash.screenmeet.service import Plan, ScreenMeetService
+from presence_dash.screenmeet.store import fingerprint
+from presence_dash.screenmeet.wire import session_json
+from presence_dash.web.errors import error_response
+from presence_dash.web.request_limits import audit_body
 
 bp = Blueprint("screenmeet", __name__, url_prefix="/api/screenmeet")
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field, StrictBool
 
-from .schemas import Body, Text
+from presence_dash.web.schemas import Body, Text
 
 UTC_TIME_TEXT = "ISO 8601 UTC (`...Z`), in the future, e.g. 2026-08-10T15:30:00.000Z"
 

@@ -20,15 +20,15 @@ from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_socketio import SocketIO
 
-from ..cluster.redis_link import RedisDown
-from ..config import Settings
-from ..providers import build_providers
-from ..providers.base import AuthFailed, Clock, PollingProvider, ProviderError
-from ..providers.glance import GlanceProvider, VisitorGone
-from ..providers.glance_direct import DirectServerRefused
-from ..providers.glance_records import VISITOR_ID
-from ..screenmeet.store import ClaimState
-from ..visitor_actions import (
+from presence_dash.cluster.redis_link import RedisDown
+from presence_dash.config import Settings
+from presence_dash.providers import build_providers
+from presence_dash.providers.base import AuthFailed, Clock, PollingProvider, ProviderError
+from presence_dash.providers.glance import GlanceProvider, VisitorGone
+from presence_dash.providers.glance_direct import DirectServerRefused
+from presence_dash.providers.glance_records import VISITOR_ID
+from presence_dash.screenmeet.store import ClaimState
+from presence_dash.visitor_actions import (
     InvalidAction,
     SignalMessage,
     action_fingerprint,
@@ -37,14 +37,14 @@ from ..visitor_actions import (
     parse_group_id,
     parse_signal,
 )
-from ..visitor_listing import BoardListing, StoredListing, VisitorListing
-from ..visitor_push import VisitorPush
-from ..visitor_store import KeyTaken, SignalLog, SignalRecord, SignalState
-from .errors import error_response
-from .screenmeet import current_actor
+from presence_dash.visitor_listing import BoardListing, StoredListing, VisitorListing
+from presence_dash.visitor_push import VisitorPush
+from presence_dash.visitor_store import KeyTaken, SignalLog, SignalRecord, SignalState
+from presence_dash.web.errors import error_response
+from presence_dash.web.screenmeet import current_actor
 
 if TYPE_CHECKING:
-    from ..cluster.web_feed import WebFeed
+    from presence_dash.cluster.web_feed import WebFeed
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,15 @@ model, `simulated` how `presence-dash simulate` and the demo run `simulators/cis
 
 from __future__ import annotations
 
-from ..spec import DemoSpec, PersonIdField, ProviderSpec, SimulatorOption, SimulatorSpec
-from .config import CiscoConfig
-from .provider import CiscoPwsProvider
+from presence_dash.providers.cisco.config import CiscoConfig
+from presence_dash.providers.cisco.provider import CiscoPwsProvider
+from presence_dash.providers.spec import (
+    DemoSpec,
+    PersonIdField,
+    ProviderSpec,
+    SimulatorOption,
+    SimulatorSpec,
+)
 
 SPEC = ProviderSpec(
     name="cisco",

@@ -6,7 +6,14 @@ from typing import Literal
 
 from pydantic import Field
 
-from ...provider_config import EnvName, HttpUrl, ProviderCommon, StateMap, StateMapping, state_table
+from presence_dash.provider_config import (
+    EnvName,
+    HttpUrl,
+    ProviderCommon,
+    StateMap,
+    StateMapping,
+    state_table,
+)
 
 # PWS basic states and RPID activities (lower case) -> status and activity. Busy, DND, on
 # the phone, in a meeting and presenting are busy: a team lead must never send work to them

@@ -25,10 +25,9 @@ from xml.etree.ElementTree import Element
 import requests
 from defusedxml import ElementTree as SafeXML
 
-from ...model import Observation, Person, Status
-from ...provider_notes import ProviderNotes
-from ...warn_once import WarnOnce
-from ..base import (
+from presence_dash.model import Observation, Person, Status
+from presence_dash.provider_notes import ProviderNotes
+from presence_dash.providers.base import (
     AuthFailed,
     Clock,
     HookRequest,
@@ -37,9 +36,17 @@ from ..base import (
     ProviderContext,
     UpdateFailed,
 )
-from ..http_errors import request_failed
-from .config import CiscoConfig
-from .pidf import ALIASES, activity_priority, local, on_our_clock, rich_state, xs_datetime
+from presence_dash.providers.cisco.config import CiscoConfig
+from presence_dash.providers.cisco.pidf import (
+    ALIASES,
+    activity_priority,
+    local,
+    on_our_clock,
+    rich_state,
+    xs_datetime,
+)
+from presence_dash.providers.http_errors import request_failed
+from presence_dash.warn_once import WarnOnce
 
 log = logging.getLogger(__package__)  # presence_dash.providers.cisco, as before the move
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 import secrets
 
-from ...simulators import cisco_pws
-from ...simulators.serve import SimulatorServer
-from ..spec import DemoContext, DemoPart, SimulateArgs, SimulatorRun
+from presence_dash.providers.spec import DemoContext, DemoPart, SimulateArgs, SimulatorRun
+from presence_dash.simulators import cisco_pws
+from presence_dash.simulators.serve import SimulatorServer
 
 APP_USER = "presence.app"
 END_USER = "presence.dash@example.com"

@@ -7,9 +7,15 @@ simulate` and the demo run `simulators/salesforce.py`.
 
 from __future__ import annotations
 
-from ..spec import DemoSpec, PersonIdField, ProviderSpec, SimulatorOption, SimulatorSpec
-from .config import SalesforceConfig, check_user_id
-from .provider import SalesforceProvider
+from presence_dash.providers.salesforce.config import SalesforceConfig, check_user_id
+from presence_dash.providers.salesforce.provider import SalesforceProvider
+from presence_dash.providers.spec import (
+    DemoSpec,
+    PersonIdField,
+    ProviderSpec,
+    SimulatorOption,
+    SimulatorSpec,
+)
 
 SPEC = ProviderSpec(
     name="salesforce",

@@ -26,10 +26,8 @@ from urllib.parse import urljoin
 import jwt
 import requests
 
-from ...model import Observation, Person, Status
-from ...timefmt import parse_iso_z
-from ...warn_once import WarnOnce
-from ..base import (
+from presence_dash.model import Observation, Person, Status
+from presence_dash.providers.base import (
     AuthFailed,
     Clock,
     HookRequest,
@@ -38,9 +36,9 @@ from ..base import (
     ProviderContext,
     UpdateFailed,
 )
-from ..http_errors import request_failed
-from .config import SalesforceConfig
-from .presence import (
+from presence_dash.providers.http_errors import request_failed
+from presence_dash.providers.salesforce.config import SalesforceConfig
+from presence_dash.providers.salesforce.presence import (
     Event,
     Session,
     SourceState,
@@ -50,6 +48,8 @@ from .presence import (
     user_state,
     valid_sessions,
 )
+from presence_dash.timefmt import parse_iso_z
+from presence_dash.warn_once import WarnOnce
 
 log = logging.getLogger(__package__)  # presence_dash.providers.salesforce, as before the move
 

@@ -8,9 +8,15 @@ import random
 import secrets
 from pathlib import Path
 
-from ...simulators import salesforce as sf_sim
-from ...simulators.serve import SimulatorServer
-from ..spec import DemoContext, DemoPart, SimulateArgs, SimulateUsageError, SimulatorRun
+from presence_dash.providers.spec import (
+    DemoContext,
+    DemoPart,
+    SimulateArgs,
+    SimulateUsageError,
+    SimulatorRun,
+)
+from presence_dash.simulators import salesforce as sf_sim
+from presence_dash.simulators.serve import SimulatorServer
 
 DEMO_CLIENT_ID = "3MVG9demo.presence.dash"
 # The one person who logs out of Salesforce during the demo (the simulator's logout event

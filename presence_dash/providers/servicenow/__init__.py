@@ -7,9 +7,9 @@ and the demo run `simulators/servicenow.py`.
 
 from __future__ import annotations
 
-from ..spec import DemoSpec, PersonIdField, ProviderSpec, SimulatorSpec
-from .config import ServiceNowConfig, check_sys_id
-from .provider import ServiceNowProvider
+from presence_dash.providers.servicenow.config import ServiceNowConfig, check_sys_id
+from presence_dash.providers.servicenow.provider import ServiceNowProvider
+from presence_dash.providers.spec import DemoSpec, PersonIdField, ProviderSpec, SimulatorSpec
 
 SPEC = ProviderSpec(
     name="servicenow",

@@ -18,12 +18,22 @@ from typing import Any
 
 import requests
 
-from ...model import Observation, Person, Status
-from ...rules import status_from_age
-from ...warn_once import WarnOnce
-from ..base import AuthFailed, Clock, PollingProvider, ProviderContext, UpdateFailed
-from ..http_errors import describe_http_error, request_failed, retry_after_seconds
-from .config import ServiceNowConfig
+from presence_dash.model import Observation, Person, Status
+from presence_dash.providers.base import (
+    AuthFailed,
+    Clock,
+    PollingProvider,
+    ProviderContext,
+    UpdateFailed,
+)
+from presence_dash.providers.http_errors import (
+    describe_http_error,
+    request_failed,
+    retry_after_seconds,
+)
+from presence_dash.providers.servicenow.config import ServiceNowConfig
+from presence_dash.rules import status_from_age
+from presence_dash.warn_once import WarnOnce
 
 log = logging.getLogger(__package__)  # presence_dash.providers.servicenow, as before the move
 

@@ -6,9 +6,9 @@ import hashlib
 import random
 import secrets
 
-from ...simulators import servicenow as sim_module
-from ...simulators.serve import SimulatorServer
-from ..spec import DemoContext, DemoPart, SimulateArgs, SimulatorRun
+from presence_dash.providers.spec import DemoContext, DemoPart, SimulateArgs, SimulatorRun
+from presence_dash.simulators import servicenow as sim_module
+from presence_dash.simulators.serve import SimulatorServer
 
 USERNAME = "presence.dash"
 

@@ -7,9 +7,15 @@ no code with the adapter, `simulated` how `presence-dash simulate` and the demo 
 
 from __future__ import annotations
 
-from ..spec import DemoSpec, PersonIdField, ProviderSpec, SimulatorOption, SimulatorSpec
-from .config import PERSON_FIELD, TeamsConfig, check_object_id
-from .provider import NAME, TeamsProvider
+from presence_dash.providers.spec import (
+    DemoSpec,
+    PersonIdField,
+    ProviderSpec,
+    SimulatorOption,
+    SimulatorSpec,
+)
+from presence_dash.providers.teams.config import PERSON_FIELD, TeamsConfig, check_object_id
+from presence_dash.providers.teams.provider import NAME, TeamsProvider
 
 SPEC = ProviderSpec(
     name=NAME,

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from ...provider_config import (
+from presence_dash.provider_config import (
     EnvName,
     HttpUrl,
     ProviderCommon,

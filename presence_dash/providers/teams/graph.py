@@ -14,9 +14,13 @@ from typing import Any
 
 import requests
 
-from ..base import AuthFailed, UpdateFailed
-from ..http_errors import describe_http_error, request_failed, retry_after_seconds
-from .config import TeamsConfig
+from presence_dash.providers.base import AuthFailed, UpdateFailed
+from presence_dash.providers.http_errors import (
+    describe_http_error,
+    request_failed,
+    retry_after_seconds,
+)
+from presence_dash.providers.teams.config import TeamsConfig
 
 log = logging.getLogger(__name__)
 

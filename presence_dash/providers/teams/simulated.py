@@ -6,9 +6,15 @@ import random
 import secrets
 import uuid
 
-from ...simulators.serve import SimulatorServer
-from ..spec import DemoContext, DemoPart, SimulateArgs, SimulateUsageError, SimulatorRun
-from . import simulator as graph_sim
+from presence_dash.providers.spec import (
+    DemoContext,
+    DemoPart,
+    SimulateArgs,
+    SimulateUsageError,
+    SimulatorRun,
+)
+from presence_dash.providers.teams import simulator as graph_sim
+from presence_dash.simulators.serve import SimulatorServer
 
 TENANT = "8f2c5d4e-1b3a-4c6d-9e7f-0a1b2c3d4e5f"
 CLIENT_ID = "535fb089-9ff3-47b6-9bfb-4f1264799865"

@@ -33,7 +33,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 
-from ...simulators.control import add_fault_route
+from presence_dash.simulators.control import add_fault_route
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 MAX_IDS = 650
