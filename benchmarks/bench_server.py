@@ -44,11 +44,12 @@ from presence_dash.auth.policy import PUBLIC
 from presence_dash.cluster.context import ClusterContext
 from presence_dash.cluster.worker import WorkerNode
 from presence_dash.config import Settings, settings_from_dict
+from presence_dash.core.clock import Clock
+from presence_dash.core.model import Observation, Person, Status
+from presence_dash.core.timefmt import utc_now
 from presence_dash.factory import create_app
 from presence_dash.launch import listen, serve
-from presence_dash.model import Observation, Person, Status
-from presence_dash.providers.base import Clock, PollingProvider
-from presence_dash.timefmt import utc_now
+from presence_dash.providers.base import PollingProvider
 
 TEAMS = ("Support", "Sales", "Engineering", "Operations", "Finance")
 CYCLE = (Status.ONLINE, Status.AWAY, Status.OFFLINE)

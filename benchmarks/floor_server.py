@@ -32,10 +32,11 @@ import requests
 from presence_dash.auth.gate import allow_route
 from presence_dash.auth.policy import PUBLIC
 from presence_dash.config import settings_from_dict
+from presence_dash.core.clock import Clock
+from presence_dash.core.model import Observation, Person, Status
+from presence_dash.core.timefmt import utc_now
 from presence_dash.factory import create_app
-from presence_dash.model import Observation, Person, Status
-from presence_dash.providers.base import Clock, PollingProvider
-from presence_dash.timefmt import utc_now
+from presence_dash.providers.base import PollingProvider
 
 TEAMS = (
     "Service Desk",

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from presence_dash.config import ConfigError, load_settings
-from presence_dash.simulate import add_parser as add_simulate_parser
-from presence_dash.simulate import run as run_simulator
+from presence_dash.providers.simulate import add_parser as add_simulate_parser
+from presence_dash.providers.simulate import run as run_simulator
 from presence_dash.startup_checks import database_unreachable, message_queue_problem, safe_url
 
 log = logging.getLogger("presence_dash")
@@ -206,8 +206,8 @@ def _serve(ns: argparse.Namespace) -> int:
 def _schema_at_start(settings: Any, path: str | None) -> None:
     """Before anything is built (a worker's term starts later, in the background): SQLite is
     migrated, PostgreSQL behind refuses the start unless [server] auto_migrate."""
-    from presence_dash.db import engine_for
-    from presence_dash.migrations import SchemaRefused, prepare_at_start
+    from presence_dash.storage.db import engine_for
+    from presence_dash.storage.migrations import SchemaRefused, prepare_at_start
 
     engine = engine_for(settings.server.database)
     try:
@@ -222,8 +222,8 @@ def _schema_at_start(settings: Any, path: str | None) -> None:
 def _db(ns: argparse.Namespace) -> int:
     """`db upgrade` brings the schema to head (under the same lock as a start's); `db current`
     says where it stands. Exit 1 with one line when the database does not answer."""
-    from presence_dash.db import engine_for
-    from presence_dash.migrations import SchemaRefused, read_state, upgrade
+    from presence_dash.storage.db import engine_for
+    from presence_dash.storage.migrations import SchemaRefused, read_state, upgrade
 
     path = _config_path(ns)
     if path is None:

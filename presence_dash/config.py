@@ -26,9 +26,9 @@ from pydantic import (
     model_validator,
 )
 
-from presence_dash.alerts import Thresholds
-from presence_dash.model import Person
-from presence_dash.provider_config import (  # noqa: F401 (the shared pieces, importable from here too)
+from presence_dash.alerts.thresholds import Thresholds
+from presence_dash.core.model import Person
+from presence_dash.providers.config_base import (  # noqa: F401 (the shared pieces, importable from here too)
     EnvName,
     HttpUrl,
     MappedStatus,
@@ -38,7 +38,6 @@ from presence_dash.provider_config import (  # noqa: F401 (the shared pieces, im
     StateMapping,
     state_table,
 )
-from presence_dash.providers.glance_config import GlanceConfig  # noqa: F401 (glance.py imports it from here)
 from presence_dash.providers.registry import PROVIDERS
 from presence_dash.providers.spec import PersonIdField
 

@@ -19,22 +19,23 @@ from flask_socketio import SocketIO
 
 from presence_dash.auth.gate import install_auth
 from presence_dash.auth.sweeper import AuthSweeper
-from presence_dash.board import Batch, PresenceBoard, SavedBoard
-from presence_dash.board_state import BoardStateStore
 from presence_dash.cluster.context import ClusterContext
 from presence_dash.config import Settings
-from presence_dash.db import engine_for
-from presence_dash.history import HistoryStore
-from presence_dash.hub import PushHub
+from presence_dash.core.board import Batch, PresenceBoard, SavedBoard
+from presence_dash.core.clock import Clock
+from presence_dash.core.timefmt import utc_now
 from presence_dash.metrics import Metrics
-from presence_dash.migrations import prepare_at_start
-from presence_dash.provider_notes import ProviderNotes  # noqa: F401  (registers its table)
 from presence_dash.providers import build_providers
-from presence_dash.providers.base import Clock, PollingProvider
-from presence_dash.runner import ProviderRunner, stale_after
+from presence_dash.providers.base import PollingProvider
+from presence_dash.providers.notes import ProviderNotes  # noqa: F401  (registers its table)
+from presence_dash.providers.runner import ProviderRunner, stale_after
+from presence_dash.push.hub import PushHub
+from presence_dash.push.sockets import register_socket_handlers
 from presence_dash.screenmeet import build_service as build_screenmeet
-from presence_dash.sockets import register_socket_handlers
-from presence_dash.timefmt import utc_now
+from presence_dash.storage.board_state import BoardStateStore
+from presence_dash.storage.db import engine_for
+from presence_dash.storage.history import HistoryStore
+from presence_dash.storage.migrations import prepare_at_start
 from presence_dash.web import alerts_api, api, auth_routes, health, hooks, pages, visitors_api
 from presence_dash.web import screenmeet as screenmeet_web
 from presence_dash.web.errors import register_error_handlers

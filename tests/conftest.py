@@ -39,7 +39,7 @@ from helpers import free_port as _free_port
 from helpers import make_config as _make_config
 from screenmeet_helpers import ScreenMeetSimHandle, start_screenmeet_sim
 
-from presence_dash.db import engine_for
+from presence_dash.storage.db import engine_for
 
 
 @pytest.fixture

@@ -1,11 +1,11 @@
-"""The agent view's first paint (presence_dash/agent_plan.py): the first screenful in page
+"""The agent view's first paint (presence_dash/web/agent_plan.py): the first screenful in page
 order, every team's counts, and an embedded snapshot that says it is partial."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from presence_dash.agent_plan import agent_context, name_key, plan_agent
+from presence_dash.web.agent_plan import agent_context, name_key, plan_agent
 
 
 def _person(pid: str, name: str, team: str, status: str = "online") -> dict[str, Any]:

@@ -10,11 +10,11 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from presence_dash.alert_push import AlertPush
-from presence_dash.alerts import Thresholds
-from presence_dash.board import PresenceBoard
+from presence_dash.alerts.push import AlertPush
+from presence_dash.alerts.thresholds import Thresholds
+from presence_dash.core.board import PresenceBoard
+from presence_dash.core.model import Observation, Person, Status
 from presence_dash.metrics import AlertGauges
-from presence_dash.model import Observation, Person, Status
 
 T0 = datetime(2025, 5, 12, 9, 0, tzinfo=UTC)
 DESK = "Service Desk"

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from presence_dash.alerts import (
+from presence_dash.alerts.thresholds import (
     AlertKind,
     Thresholds,
     change_key,
     evaluate,
     evaluation_json,
 )
-from presence_dash.model import PersonView, Status
+from presence_dash.core.model import PersonView, Status
 
 NOW = datetime(2025, 5, 12, 9, 30, tzinfo=UTC)
 DESK = "Service Desk"

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from presence_dash.board import Batch, PresenceBoard
-from presence_dash.model import (
+from presence_dash.core.board import Batch, PresenceBoard
+from presence_dash.core.model import (
     Observation,
     Person,
     PersonView,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from presence_dash.board import (
+from presence_dash.core.board import (
     RESTORE_WITHIN,
     PresenceBoard,
     SavedBoard,
 )
-from presence_dash.model import Observation, Person, PersonView, Status
+from presence_dash.core.model import Observation, Person, PersonView, Status
 
 T0 = datetime(2026, 12, 1, 9, 0, 0, tzinfo=UTC)
 SN, CISCO = "servicenow", "cisco"

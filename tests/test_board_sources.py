@@ -7,8 +7,8 @@ from datetime import datetime
 
 from test_board_since import ADA, BOB, CISCO, SN, STALE, T0, at, obs
 
-from presence_dash.board import PresenceBoard, SourceTransition
-from presence_dash.model import Status
+from presence_dash.core.board import PresenceBoard, SourceTransition
+from presence_dash.core.model import Status
 
 Row = tuple[str, str, Status, Status, str | None, datetime]
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from presence_dash.board import PresenceBoard
-from presence_dash.board_state import BoardStateStore, person_state
-from presence_dash.db import create_schema
-from presence_dash.model import Observation, Person, Status
+from presence_dash.core.board import PresenceBoard
+from presence_dash.core.model import Observation, Person, Status
+from presence_dash.storage.board_state import BoardStateStore, person_state
+from presence_dash.storage.db import create_schema
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SN, CISCO = "servicenow", "cisco"

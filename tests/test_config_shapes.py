@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from presence_dash.config import ConfigError, load_settings, settings_from_dict
-from presence_dash.model import Person
+from presence_dash.core.model import Person
 from presence_dash.providers.registry import provider_spec
 
 ROOT = Path(__file__).resolve().parents[1]

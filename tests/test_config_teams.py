@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from presence_dash.alerts import Thresholds
+from presence_dash.alerts.thresholds import Thresholds
 from presence_dash.config import ConfigError, load_settings, settings_from_dict
 
 # The CONTRACT's [[teams]] example, plus max_busy_minutes.

@@ -9,7 +9,7 @@ import pytest
 from engineio import packet as eio_packet
 from wsproto.frame_protocol import FrameProtocol, Opcode
 
-from presence_dash.direct_push.frame import Preframed, text_frame
+from presence_dash.push.direct.frame import Preframed, text_frame
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 65_535, 65_536, 1_200_000])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from presence_dash.event_limit import EventBuckets, EventLimit, Verdict
+from presence_dash.push.event_limit import EventBuckets, EventLimit, Verdict
 
 LIMIT = EventLimit(per_second=20, burst=40, disconnect_after_s=3, quiet_s=1)
 

@@ -8,10 +8,10 @@ import pytest
 import sqlalchemy as sa
 from test_migrations import create_release_0_1_0
 
-from presence_dash.board import SourceTransition, Transition
-from presence_dash.db import engine_for
-from presence_dash.history import HistoryStore
-from presence_dash.model import Status
+from presence_dash.core.board import SourceTransition, Transition
+from presence_dash.core.model import Status
+from presence_dash.storage.db import engine_for
+from presence_dash.storage.history import HistoryStore
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 from flask import Flask
 from flask_socketio import SocketIO
 
-from presence_dash.board import PresenceBoard
-from presence_dash.hub import PushHub
+from presence_dash.core.board import PresenceBoard
+from presence_dash.core.model import Observation, Person, Status
+from presence_dash.core.timefmt import utc_now
 from presence_dash.metrics import Metrics
-from presence_dash.model import Observation, Person, Status
-from presence_dash.timefmt import utc_now
+from presence_dash.push.hub import PushHub
 
 
 def test_snapshot_seq_follows_a_publish_of_already_cached_changes() -> None:

@@ -13,7 +13,7 @@ import pytest
 import socketio
 from helpers import DashServer, EventRecorder, SnSimHandle, person, sys_id, wait_for
 
-from presence_dash.timefmt import parse_iso_z
+from presence_dash.core.timefmt import parse_iso_z
 
 DESK = "Service Desk"
 PEOPLE = [person("ada"), person("grace"), person("alan", team="Field Engineering")]

@@ -24,8 +24,8 @@ from helpers import (
     wait_for,
 )
 
+from presence_dash.core.timefmt import iso_z, utc_now
 from presence_dash.simulators.salesforce import SalesforceSim, make_id
-from presence_dash.timefmt import iso_z, utc_now
 
 ADA, GRACE = make_id("005", 123456789), make_id("005", 987654321)
 PEOPLE = [

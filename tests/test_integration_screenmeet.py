@@ -28,7 +28,7 @@ from screenmeet_helpers import (
     screenmeet_section,
 )
 
-from presence_dash.db import engine_for
+from presence_dash.storage.db import engine_for
 
 PEOPLE = [{"id": "ada", "name": "Ada", "team": "Service Desk"}]
 API = "/api/screenmeet/sessions"

@@ -32,10 +32,10 @@ from helpers import (
 from test_cli import run_cli
 
 import presence_dash
-from presence_dash.db import create_schema, engine_for, metadata
-from presence_dash.migrations import SchemaRefused, prepare_at_start, read_state, upgrade
-from presence_dash.migrations.runner import PG_LOCK_KEY
-from presence_dash.migrations.tables import app_metadata
+from presence_dash.storage.db import create_schema, engine_for, metadata
+from presence_dash.storage.migrations import SchemaRefused, prepare_at_start, read_state, upgrade
+from presence_dash.storage.migrations.runner import PG_LOCK_KEY
+from presence_dash.storage.migrations.tables import app_metadata
 
 DATA = Path(__file__).resolve().parent / "data"
 HEAD = read_state(sa.create_engine("sqlite://")).head
@@ -311,7 +311,7 @@ def test_every_module_defining_a_table_is_in_the_migrations_target() -> None:
         [
             sys.executable,
             "-c",
-            "from presence_dash.migrations.tables import app_metadata\n"
+            "from presence_dash.storage.migrations.tables import app_metadata\n"
             "print(' '.join(sorted(app_metadata().tables)))",
         ],
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},

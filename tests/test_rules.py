@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from presence_dash.model import Status
-from presence_dash.rules import (
+from presence_dash.core.model import Status
+from presence_dash.core.rules import (
     PRECEDENCE,
     aggregate_status,
     is_stale,

@@ -10,17 +10,22 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from presence_dash.board import PresenceBoard
 from presence_dash.config import ProviderCommon
-from presence_dash.model import Observation, Person, ProviderState, Status
+from presence_dash.core.board import PresenceBoard
+from presence_dash.core.model import Observation, Person, ProviderState, Status
 from presence_dash.providers.base import AuthFailed, PollingProvider, UpdateFailed
-from presence_dash.runner import AUTH_MAX_BACKOFF_S, ProviderRunner, backoff_delay, stale_after
+from presence_dash.providers.runner import (
+    AUTH_MAX_BACKOFF_S,
+    ProviderRunner,
+    backoff_delay,
+    stale_after,
+)
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 NAME = "fake"
 POLL_S = 5.0
 CAP_S = POLL_S + 5  # the default max_backoff_seconds: the retry interval + 5 s
-LOGGER = "presence_dash.runner"
+LOGGER = "presence_dash.providers.runner"
 
 ADA = Person("ada", "Ada Lovelace", "Service Desk", {NAME: "ada-1"})
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from helpers import DashServer, wait_for
 from screenmeet_helpers import SM_PASSWORD, SM_PASSWORD_ENV, ScreenMeetSimHandle, screenmeet_section
 
-from presence_dash.db import engine_for
+from presence_dash.storage.db import engine_for
 
 API = "/api/screenmeet/sessions"
 REQUESTS = 48

@@ -7,11 +7,11 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from presence_dash.board import PresenceBoard
-from presence_dash.model import Observation, Person, ProviderHealth, ProviderState, Status
-from presence_dash.serialize import person_json, provider_json, providers_json
-from presence_dash.snapshot_cache import SnapshotCache
-from presence_dash.timefmt import from_epoch_ms, iso_z, parse_iso_z
+from presence_dash.core.board import PresenceBoard
+from presence_dash.core.model import Observation, Person, ProviderHealth, ProviderState, Status
+from presence_dash.core.timefmt import from_epoch_ms, iso_z, parse_iso_z
+from presence_dash.push.snapshot_cache import SnapshotCache
+from presence_dash.push.wire import person_json, provider_json, providers_json
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=UTC)
 ISO_MS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from presence_dash import snapshot_cache
-from presence_dash.board import PresenceBoard
-from presence_dash.model import Observation, Person, ProviderState, Status
-from presence_dash.serialize import person_json, providers_json, to_json
-from presence_dash.snapshot_cache import SnapshotCache
-from presence_dash.timefmt import iso_z
+from presence_dash.core.board import PresenceBoard
+from presence_dash.core.model import Observation, Person, ProviderState, Status
+from presence_dash.core.timefmt import iso_z
+from presence_dash.push import snapshot_cache
+from presence_dash.push.snapshot_cache import SnapshotCache
+from presence_dash.push.wire import person_json, providers_json, to_json
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)
 SOURCES = {"servicenow": timedelta(seconds=60), "cisco": timedelta(seconds=60)}

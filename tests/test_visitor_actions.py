@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from presence_dash.visitor_actions import (
+from presence_dash.visitors.actions import (
     COBROWSE_FUNC,
     InvalidAction,
     action_fingerprint,

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from presence_dash.db import create_schema
 from presence_dash.screenmeet.store import ClaimState
-from presence_dash.visitor_store import (
+from presence_dash.storage.db import create_schema
+from presence_dash.visitors.store import (
     SENDER_LEASE,
     KeyTaken,
     SignalLog,

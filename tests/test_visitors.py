@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from presence_dash.visitors import Visitor, VisitorBoard
+from presence_dash.visitors.board import Visitor, VisitorBoard
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

@@ -1,8 +1,8 @@
-"""The wall's query options and the server's first page (presence_dash/wall_plan.py)."""
+"""The wall's query options and the server's first page (presence_dash/web/wall_plan.py)."""
 
 from __future__ import annotations
 
-from presence_dash.wall_plan import ESTIMATE, paginate, parse_options, plan_wall, wall_context
+from presence_dash.web.wall_plan import ESTIMATE, paginate, parse_options, plan_wall, wall_context
 
 
 def _people(n: int, teams: tuple[str, ...]) -> list[dict]:

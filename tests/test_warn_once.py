@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from presence_dash.warn_once import WarnOnce
+from presence_dash.core.warn_once import WarnOnce
 
 
 def test_warn_once_logs_each_problem_once_and_stays_bounded(

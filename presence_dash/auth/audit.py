@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from presence_dash.db import UtcDateTime, metadata
-from presence_dash.timefmt import iso_z
+from presence_dash.core.timefmt import iso_z
+from presence_dash.storage.db import UtcDateTime, metadata
 
 log = logging.getLogger(__name__)
 

@@ -36,7 +36,7 @@ from presence_dash.auth.rate_limits import RateLimits
 from presence_dash.auth.roles import Role
 from presence_dash.auth.sign_ins import SignIns
 from presence_dash.config import AuthConfig, Settings, is_loopback
-from presence_dash.warn_once import WarnOnce
+from presence_dash.core.warn_once import WarnOnce
 from presence_dash.web.errors import error_response
 from presence_dash.web.request_limits import audit_body
 

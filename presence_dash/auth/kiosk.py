@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from presence_dash.auth.secret_cache import LookupCache
 from presence_dash.auth.secret_cache import digest as _digest
-from presence_dash.db import UtcDateTime, metadata
+from presence_dash.storage.db import UtcDateTime, metadata
 
 kiosk_tokens = sa.Table(
     "kiosk_tokens",

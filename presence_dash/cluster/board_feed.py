@@ -19,15 +19,15 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from presence_dash.board import PresenceBoard, SavedBoard, SavedPerson
-from presence_dash.board_state import saved_sources, sources_text
 from presence_dash.cluster.documents import ALERTS, DOCUMENTS, HEARTBEAT, StoredDocuments
 from presence_dash.cluster.feed_log import continue_seq
 from presence_dash.cluster.keys import ClusterKeys
 from presence_dash.cluster.metrics import ClusterMetrics
 from presence_dash.cluster.redis_link import RedisDown, RedisLink
-from presence_dash.model import Status
-from presence_dash.timefmt import iso_z, parse_iso_z
+from presence_dash.core.board import PresenceBoard, SavedBoard, SavedPerson
+from presence_dash.core.model import Status
+from presence_dash.core.timefmt import iso_z, parse_iso_z
+from presence_dash.storage.board_state import saved_sources, sources_text
 
 log = logging.getLogger(__name__)
 
@@ -269,7 +269,7 @@ class FencedEmitter:
             if not self.documents.keep(event, data, store_now=True):
                 return
         elif event == "providers" and "to" in kwargs:
-            from presence_dash.hub import DETAILS_ROOM  # the detailed body is the one stored
+            from presence_dash.push.hub import DETAILS_ROOM  # the detailed body is the one stored
 
             stored = kwargs["to"] == DETAILS_ROOM
             if stored and self.feed.write_providers(self.token, data) is Written.FENCED:

@@ -15,7 +15,6 @@ from typing import Any
 
 import socketio as python_socketio
 
-from presence_dash.board import PresenceBoard
 from presence_dash.cluster.board_feed import BoardFeed, FencedEmitter, PublishedSeq
 from presence_dash.cluster.documents import VISITORS, read_document
 from presence_dash.cluster.hook_relay import HookRelay
@@ -25,6 +24,7 @@ from presence_dash.cluster.metrics import ClusterMetrics
 from presence_dash.cluster.redis_link import RedisDown, RedisLink
 from presence_dash.cluster.web_feed import WebFeed
 from presence_dash.config import Settings
+from presence_dash.core.board import PresenceBoard
 
 
 @dataclass

@@ -20,13 +20,13 @@ from typing import Any
 
 from engineio import packet as eio_packet
 
-from presence_dash.board import PresenceBoard
 from presence_dash.cluster.documents import HEARTBEAT, read_document
 from presence_dash.cluster.feed_log import changes_since, merged_snapshot
 from presence_dash.cluster.keys import ClusterKeys
 from presence_dash.cluster.redis_link import RedisDown, RedisLink
-from presence_dash.serialize import to_json, without_error_details
-from presence_dash.timefmt import iso_z
+from presence_dash.core.board import PresenceBoard
+from presence_dash.core.timefmt import iso_z
+from presence_dash.push.wire import to_json, without_error_details
 
 SERVER_TIME_MAX_AGE_S = 1.0  # as snapshot_cache.py: clients set their clock from it
 HEARTBEAT_RELAY_S = 1.0  # a heartbeat reaches browsers at most this long after the leader's

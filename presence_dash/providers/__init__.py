@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 import requests
 import sqlalchemy as sa
 
-from presence_dash.provider_notes import ProviderNotes
-from presence_dash.providers.base import Clock, PollingProvider, ProviderContext
+from presence_dash.core.clock import Clock
+from presence_dash.providers.base import PollingProvider, ProviderContext
+from presence_dash.providers.notes import ProviderNotes
 from presence_dash.providers.registry import PROVIDERS
 
 if TYPE_CHECKING:  # config.py imports the registry, so this module cannot import it back

@@ -9,18 +9,18 @@ transient (degraded until the data turns stale).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import requests
 
-from presence_dash.model import Observation, Person
+from presence_dash.core.clock import Clock
+from presence_dash.core.model import Observation, Person
 
 if TYPE_CHECKING:
     from presence_dash.config import Settings
-    from presence_dash.provider_notes import ProviderNotes
+    from presence_dash.providers.notes import ProviderNotes
 
 
 class ProviderError(Exception):
@@ -37,9 +37,6 @@ class UpdateFailed(ProviderError):
 
 class AuthFailed(ProviderError):
     """Credentials refused: retrying soon will not help."""
-
-
-Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,18 @@
 """The provider registry: one line per vendor. Adding a provider is its package under
-providers/<vendor>/ (exporting `SPEC`), its simulator under simulators/, and one line here."""
+providers/<vendor>/ (exporting `SPEC`), its simulator, and one line here."""
 
 from __future__ import annotations
 
-from presence_dash.providers import cisco, glance_spec, salesforce, servicenow
+from presence_dash.providers import cisco, glance, salesforce, servicenow, teams
 from presence_dash.providers.spec import ProviderSpec
 
 # The order is the health strip's and the config's.
 PROVIDERS: tuple[ProviderSpec, ...] = (
     servicenow.SPEC,
     cisco.SPEC,
-    glance_spec.SPEC,
+    glance.SPEC,
     salesforce.SPEC,
+    teams.SPEC,
 )
 
 

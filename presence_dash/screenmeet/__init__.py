@@ -13,7 +13,7 @@ import requests
 import sqlalchemy as sa
 
 from presence_dash.config import Settings
-from presence_dash.providers.base import Clock
+from presence_dash.core.clock import Clock
 from presence_dash.screenmeet.client import ScreenMeetClient
 from presence_dash.screenmeet.service import ScreenMeetService
 from presence_dash.screenmeet.store import SessionStore

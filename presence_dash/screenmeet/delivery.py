@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from presence_dash.providers.base import Clock
+from presence_dash.core.clock import Clock
 from presence_dash.screenmeet.client import ScreenMeetClient, ScreenMeetError, VendorSession
 from presence_dash.screenmeet.outbox import Intent, IntentAction, IntentState, Outbox, Outcome
 from presence_dash.screenmeet.rules import SessionRequest, SessionStatus, request_from_json

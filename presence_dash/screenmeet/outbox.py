@@ -23,7 +23,6 @@ from typing import Any
 import sqlalchemy as sa
 
 from presence_dash.auth.audit import audit_log, entry_row
-from presence_dash.db import UtcDateTime, metadata
 from presence_dash.screenmeet.store import (
     KEYS_KEPT_FOR,
     StoredSession,
@@ -32,6 +31,7 @@ from presence_dash.screenmeet.store import (
     requests_table,
 )
 from presence_dash.screenmeet.store import save_session as save_session_in
+from presence_dash.storage.db import UtcDateTime, metadata
 
 intents_table = sa.Table(
     "screenmeet_intents",

@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from presence_dash.providers.base import Clock
+from presence_dash.core.clock import Clock
 from presence_dash.screenmeet.client import ScreenMeetClient, ScreenMeetError
 from presence_dash.screenmeet.delivery import Delivery, Reply, error_body
 from presence_dash.screenmeet.outbox import (

@@ -18,8 +18,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from presence_dash.db import UtcDateTime, create_schema, metadata
 from presence_dash.screenmeet.rules import OPENS_BEFORE_START, SessionStatus
+from presence_dash.storage.db import UtcDateTime, create_schema, metadata
 
 sessions_table = sa.Table(
     "screenmeet_sessions",

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from presence_dash.core.timefmt import iso_z
 from presence_dash.screenmeet.rules import effective_status
 from presence_dash.screenmeet.store import StoredSession
-from presence_dash.timefmt import iso_z
 
 
 def session_json(

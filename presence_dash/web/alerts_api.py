@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flask import Blueprint, Flask, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from presence_dash.alert_push import AlertPush
+from presence_dash.alerts.push import AlertPush
 from presence_dash.cluster.documents import ALERTS
 from presence_dash.cluster.redis_link import RedisDown
+from presence_dash.core.timefmt import iso_z, utc_now
 from presence_dash.metrics import AlertGauges
-from presence_dash.timefmt import iso_z, utc_now
 
 if TYPE_CHECKING:
     from presence_dash.cluster.board_feed import FencedEmitter
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 bp = Blueprint("alerts_api", __name__, url_prefix="/api")
 
-EXTENSION = "presence_dash.alerts"
+EXTENSION = "presence_dash.alerts.thresholds"
 
 
 class AlertSource(Protocol):

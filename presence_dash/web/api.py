@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from presence_dash.history import window
-from presence_dash.timefmt import iso_z
+from presence_dash.core.timefmt import iso_z
+from presence_dash.storage.history import window
 from presence_dash.web import openapi
 from presence_dash.web.errors import error_response
 from presence_dash.web.runtime import runtime, sees_details

@@ -28,7 +28,7 @@ from presence_dash.auth.kiosk import KioskToken
 from presence_dash.auth.local_users import normalise_username
 from presence_dash.auth.login_guard import Refusal
 from presence_dash.auth.next_path import local_path
-from presence_dash.timefmt import iso_z
+from presence_dash.core.timefmt import iso_z
 from presence_dash.web.errors import error_response
 from presence_dash.web.runtime import runtime
 

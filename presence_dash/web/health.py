@@ -6,8 +6,8 @@ from flask import Blueprint, Response, jsonify
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from presence_dash.model import ProviderState
-from presence_dash.serialize import providers_json, without_error_details
+from presence_dash.core.model import ProviderState
+from presence_dash.push.wire import providers_json, without_error_details
 from presence_dash.web.runtime import runtime, sees_details
 
 bp = Blueprint("health", __name__)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask.blueprints import BlueprintSetupState
 
-from presence_dash.agent_plan import agent_context
 from presence_dash.providers.registry import provider_labels
-from presence_dash.wall_plan import WallOptions, parse_options, wall_context
+from presence_dash.web.agent_plan import agent_context
 from presence_dash.web.runtime import runtime, sees_details
+from presence_dash.web.wall_plan import WallOptions, parse_options, wall_context
 
 bp = Blueprint("pages", __name__)
 

@@ -22,13 +22,14 @@ from flask_socketio import SocketIO
 
 from presence_dash.cluster.redis_link import RedisDown
 from presence_dash.config import Settings
+from presence_dash.core.clock import Clock
 from presence_dash.providers import build_providers
-from presence_dash.providers.base import AuthFailed, Clock, PollingProvider, ProviderError
-from presence_dash.providers.glance import GlanceProvider, VisitorGone
-from presence_dash.providers.glance_direct import DirectServerRefused
-from presence_dash.providers.glance_records import VISITOR_ID
+from presence_dash.providers.base import AuthFailed, PollingProvider, ProviderError
+from presence_dash.providers.glance.direct import DirectServerRefused
+from presence_dash.providers.glance.provider import GlanceProvider, VisitorGone
+from presence_dash.providers.glance.records import VISITOR_ID
 from presence_dash.screenmeet.store import ClaimState
-from presence_dash.visitor_actions import (
+from presence_dash.visitors.actions import (
     InvalidAction,
     SignalMessage,
     action_fingerprint,
@@ -37,9 +38,9 @@ from presence_dash.visitor_actions import (
     parse_group_id,
     parse_signal,
 )
-from presence_dash.visitor_listing import BoardListing, StoredListing, VisitorListing
-from presence_dash.visitor_push import VisitorPush
-from presence_dash.visitor_store import KeyTaken, SignalLog, SignalRecord, SignalState
+from presence_dash.visitors.listing import BoardListing, StoredListing, VisitorListing
+from presence_dash.visitors.push import VisitorPush
+from presence_dash.visitors.store import KeyTaken, SignalLog, SignalRecord, SignalState
 from presence_dash.web.errors import error_response
 from presence_dash.web.screenmeet import current_actor
 
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("visitors", __name__, url_prefix="/api/visitors")
 
-EXTENSION = "presence_dash.visitors"
+EXTENSION = "presence_dash.visitors.board"
 GONE_MESSAGE = "visitor is no longer on the site"
 
 

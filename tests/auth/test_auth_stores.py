@@ -13,7 +13,7 @@ from presence_dash.auth.noise import WINDOW_SECONDS
 from presence_dash.auth.noise_log import NoiseLog
 from presence_dash.auth.rate_limits import RateLimits
 from presence_dash.auth.sign_ins import SignIns, sign_ins
-from presence_dash.db import create_schema
+from presence_dash.storage.db import create_schema
 
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 

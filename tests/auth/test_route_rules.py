@@ -163,7 +163,7 @@ def test_each_role_reaches_exactly_what_its_rule_allows(app: Flask, who: str) ->
 
 
 def test_socket_events_all_have_rules_and_need_a_viewer() -> None:
-    from presence_dash import sockets
+    from presence_dash.push import sockets
 
     handled = set(re.findall(r'on_event\("([a-z_]+)"', Path(sockets.__file__).read_text()))
     assert handled - {"disconnect"} <= set(SOCKET_EVENTS)

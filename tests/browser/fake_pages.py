@@ -10,10 +10,10 @@ from typing import Any
 
 from flask import Flask, render_template
 
-from presence_dash.agent_plan import FIRST_PAGE_PEOPLE, agent_context
-from presence_dash.wall_plan import parse_options, wall_context
+from presence_dash.web.agent_plan import FIRST_PAGE_PEOPLE, agent_context
 from presence_dash.web.headers import CSP
 from presence_dash.web.pages import page_labels
+from presence_dash.web.wall_plan import parse_options, wall_context
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "templates"

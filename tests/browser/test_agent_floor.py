@@ -16,7 +16,7 @@ from fake_pages import fire
 from test_accessibility import assert_accessible, axe_page, axe_source  # noqa: F401
 from test_agent_view import floor
 
-from presence_dash.agent_plan import FIRST_PAGE_PEOPLE, name_key
+from presence_dash.web.agent_plan import FIRST_PAGE_PEOPLE, name_key
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from presence_dash.board import SavedBoard, SavedPerson, SavedSource
 from presence_dash.cluster.board_feed import (
     BoardFeed,
     Written,
@@ -21,7 +20,8 @@ from presence_dash.cluster.leader import RedisLease
 from presence_dash.cluster.metrics import ClusterMetrics
 from presence_dash.cluster.redis_link import RedisLink
 from presence_dash.cluster.web_feed import WebFeed
-from presence_dash.model import Status
+from presence_dash.core.board import SavedBoard, SavedPerson, SavedSource
+from presence_dash.core.model import Status
 
 REDIS = "redis://127.0.0.1:6379/0"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -14,7 +14,7 @@ from conftest import SHARED_REDIS, Node, PrivateRedis, SeqClient
 from glance_helpers import API_KEY, API_KEY_ENV, GROUP, GlanceSimHandle, glance_section
 from helpers import SnSimHandle, person, sys_id, wait_for
 
-from presence_dash.hub import HEARTBEAT_S
+from presence_dash.push.hub import HEARTBEAT_S
 
 ADA = sys_id("ada")
 TEAM = [{"name": "Service Desk", "min_online": 1}]

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from presence_dash.board import PresenceBoard
 from presence_dash.cluster.board_feed import BoardFeed, FencedEmitter
 from presence_dash.cluster.documents import StoredDocuments
 from presence_dash.cluster.keys import ClusterKeys
@@ -19,7 +18,8 @@ from presence_dash.cluster.leader import RedisLease
 from presence_dash.cluster.metrics import ClusterMetrics
 from presence_dash.cluster.redis_link import RedisLink
 from presence_dash.cluster.web_feed import WebFeed
-from presence_dash.model import Person
+from presence_dash.core.board import PresenceBoard
+from presence_dash.core.model import Person
 
 REDIS = "redis://127.0.0.1:6379/0"
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

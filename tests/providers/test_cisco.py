@@ -23,16 +23,16 @@ from helpers import (
     wait_for,
 )
 
-from presence_dash.board import PresenceBoard
-from presence_dash.db import create_schema, engine_for
-from presence_dash.model import Observation, Person, ProviderState, Status
-from presence_dash.provider_notes import ProviderNotes
+from presence_dash.core.board import PresenceBoard
+from presence_dash.core.model import Observation, Person, ProviderState, Status
+from presence_dash.core.timefmt import utc_now
 from presence_dash.providers.base import AuthFailed, HookRequest, UpdateFailed
 from presence_dash.providers.cisco.config import CiscoConfig
 from presence_dash.providers.cisco.provider import CiscoPwsProvider
-from presence_dash.runner import ProviderRunner, stale_after
+from presence_dash.providers.notes import ProviderNotes
+from presence_dash.providers.runner import ProviderRunner, stale_after
 from presence_dash.simulators.serve import SimulatorServer
-from presence_dash.timefmt import utc_now
+from presence_dash.storage.db import create_schema, engine_for
 
 PEOPLE = [Person(pid, pid.title(), "T", {"cisco": f"{pid}@example.com"}) for pid in ("ada", "bob")]
 

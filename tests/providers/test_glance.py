@@ -17,11 +17,11 @@ from glance_helpers import (
     glance_section,
 )
 
-from presence_dash.config import GlanceConfig
+from presence_dash.core.timefmt import utc_now
 from presence_dash.providers.base import AuthFailed, UpdateFailed
-from presence_dash.providers.glance import GlanceProvider, VisitorGone, login_key
-from presence_dash.providers.glance_direct import DirectServerRefused
-from presence_dash.timefmt import utc_now
+from presence_dash.providers.glance.config import GlanceConfig
+from presence_dash.providers.glance.direct import DirectServerRefused
+from presence_dash.providers.glance.provider import GlanceProvider, VisitorGone, login_key
 
 COBROWSE = {"func": "GLANCE.Cobrowse.Visitor.startSession"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from presence_dash.providers.glance_direct import (
+from presence_dash.providers.glance.direct import (
     DirectAllowlist,
     DirectServer,
     DirectServerRefused,

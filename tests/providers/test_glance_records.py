@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from presence_dash.providers.glance_records import (
+from presence_dash.providers.glance.records import (
     MalformedRecords,
     is_present,
     parse_query,

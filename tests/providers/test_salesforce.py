@@ -31,15 +31,15 @@ from helpers import (
 )
 from pydantic import ValidationError
 
-from presence_dash.board import PresenceBoard
-from presence_dash.model import Observation, Person, ProviderState, Status
+from presence_dash.core.board import PresenceBoard
+from presence_dash.core.model import Observation, Person, ProviderState, Status
+from presence_dash.core.timefmt import iso_z, utc_now
 from presence_dash.providers.base import AuthFailed, HookRequest, UpdateFailed
+from presence_dash.providers.runner import ProviderRunner, stale_after
 from presence_dash.providers.salesforce.config import SalesforceConfig
 from presence_dash.providers.salesforce.provider import SalesforceProvider
-from presence_dash.runner import ProviderRunner, stale_after
 from presence_dash.simulators.salesforce import SalesforceSim, make_id
 from presence_dash.simulators.serve import SimulatorServer
-from presence_dash.timefmt import iso_z, utc_now
 
 ADA, BOB = make_id("005", 123456789), make_id("005", 987654321)  # mixed case
 PEOPLE = [

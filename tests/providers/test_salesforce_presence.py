@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from presence_dash.model import Status
+from presence_dash.core.model import Status
 from presence_dash.providers.salesforce.presence import (
     Event,
     Session,

@@ -11,13 +11,13 @@ import pytest
 import requests
 from helpers import SN_PASSWORD, SN_USERNAME, SnSimHandle, sys_id
 
-from presence_dash.board import PresenceBoard
-from presence_dash.model import Person, ProviderState, Status
+from presence_dash.core.board import PresenceBoard
+from presence_dash.core.model import Person, ProviderState, Status
+from presence_dash.core.timefmt import utc_now
 from presence_dash.providers.base import AuthFailed, UpdateFailed
+from presence_dash.providers.runner import ProviderRunner, stale_after
 from presence_dash.providers.servicenow.config import ServiceNowConfig
 from presence_dash.providers.servicenow.provider import ServiceNowProvider
-from presence_dash.runner import ProviderRunner, stale_after
-from presence_dash.timefmt import utc_now
 
 NAMES = ["ada", "grace", "alan", "edsger"]
 PEOPLE = [Person(n, n.title(), "Service Desk", {"servicenow": sys_id(n)}) for n in NAMES]

@@ -13,10 +13,10 @@ import pytest
 import requests
 from helpers import SN_PASSWORD, SN_PASSWORD_ENV, SN_USERNAME, SnSimHandle, person, sys_id, wait_for
 
-from presence_dash.model import Person, Status
+from presence_dash.core.model import Person, Status
+from presence_dash.core.timefmt import utc_now
 from presence_dash.providers.servicenow.config import ServiceNowConfig
 from presence_dash.providers.servicenow.provider import ServiceNowProvider
-from presence_dash.timefmt import utc_now
 
 PEOPLE = [Person(f"p{i}", f"P {i}", "Desk", {"servicenow": sys_id(f"p{i}")}) for i in range(5000)]
 IDS = [p.source_ids["servicenow"] for p in PEOPLE]

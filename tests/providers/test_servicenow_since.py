@@ -11,10 +11,10 @@ import pytest
 import requests
 from helpers import SN_PASSWORD, SN_USERNAME, SnSimHandle, sys_id
 
-from presence_dash.model import Observation, Person, Status
+from presence_dash.core.model import Observation, Person, Status
+from presence_dash.core.timefmt import utc_now
 from presence_dash.providers.servicenow.config import ServiceNowConfig
 from presence_dash.providers.servicenow.provider import ServiceNowProvider, state_since
-from presence_dash.timefmt import utc_now
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

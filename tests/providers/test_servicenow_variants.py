@@ -11,11 +11,11 @@ import requests
 import responses
 from helpers import SN_PASSWORD, SN_USERNAME, SnSimHandle, sys_id
 
-from presence_dash.model import Person, Status
+from presence_dash.core.model import Person, Status
+from presence_dash.core.timefmt import utc_now
 from presence_dash.providers.base import UpdateFailed
 from presence_dash.providers.servicenow.config import ServiceNowConfig
 from presence_dash.providers.servicenow.provider import ServiceNowProvider
-from presence_dash.timefmt import utc_now
 
 PEOPLE = {name: sys_id(name) for name in ("ada", "bob", "cy")}
 

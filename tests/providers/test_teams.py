@@ -27,12 +27,12 @@ from teams_helpers import (
     teams_config,
 )
 
-from presence_dash.board import PresenceBoard
-from presence_dash.model import Person, ProviderState, Status
+from presence_dash.core.board import PresenceBoard
+from presence_dash.core.model import Person, ProviderState, Status
+from presence_dash.core.timefmt import utc_now
 from presence_dash.providers.base import AuthFailed, ProviderContext, UpdateFailed
+from presence_dash.providers.runner import ProviderRunner, stale_after
 from presence_dash.providers.teams import TeamsProvider
-from presence_dash.runner import ProviderRunner, stale_after
-from presence_dash.timefmt import utc_now
 
 ADA, BOB, CY = object_id("ada"), object_id("bob"), object_id("cy")
 PEOPLE = [

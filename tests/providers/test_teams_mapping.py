@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from presence_dash.model import Status
+from presence_dash.core.model import Status
 from presence_dash.providers.teams.config import TeamsConfig
 from presence_dash.providers.teams.mapping import TeamsState, teams_state
 

@@ -8,10 +8,10 @@ import threading
 import pytest
 import requests
 
-from presence_dash.model import Person, Status
+from presence_dash.core.model import Person, Status
+from presence_dash.core.timefmt import utc_now
 from presence_dash.providers.spec import DemoContext, SimulateArgs, SimulateUsageError, load
 from presence_dash.providers.teams import SPEC, TeamsConfig, TeamsProvider
-from presence_dash.timefmt import utc_now
 
 
 def test_the_person_id_is_an_object_id_under_teams_id() -> None:

@@ -22,7 +22,6 @@ from flask import request
 from screenmeet_helpers import SM_PASSWORD, SM_USERNAME, ScreenMeetSimHandle
 
 from presence_dash.auth.audit import audit_log
-from presence_dash.db import engine_for
 from presence_dash.screenmeet.client import ScreenMeetClient
 from presence_dash.screenmeet.outbox import AuditDraft, Intent, IntentAction, IntentState
 from presence_dash.screenmeet.rules import parse_session_request, request_json
@@ -30,6 +29,7 @@ from presence_dash.screenmeet.service import ScreenMeetService
 from presence_dash.screenmeet.store import SessionStore
 from presence_dash.simulators import screenmeet as sm
 from presence_dash.simulators.serve import SimulatorServer
+from presence_dash.storage.db import engine_for
 
 BODY = {
     "type": "support",

@@ -9,9 +9,9 @@ from pathlib import Path
 import requests
 from helpers import APP_PY, REPO_ROOT, free_port, start_process, wait_for
 
-from presence_dash.config import GlanceConfig
-from presence_dash.providers.glance import GlanceProvider
-from presence_dash.timefmt import utc_now
+from presence_dash.core.timefmt import utc_now
+from presence_dash.providers.glance.config import GlanceConfig
+from presence_dash.providers.glance.provider import GlanceProvider
 
 
 def test_simulate_glance_serves_demo_visitors_to_the_adapter(tmp_path: Path) -> None:

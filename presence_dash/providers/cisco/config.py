@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from presence_dash.provider_config import (
+from presence_dash.providers.config_base import (
     EnvName,
     HttpUrl,
     ProviderCommon,

@@ -25,8 +25,8 @@ from xml.etree.ElementTree import Element
 import requests
 from defusedxml import ElementTree as SafeXML
 
-from presence_dash.model import Observation, Person, Status
-from presence_dash.provider_notes import ProviderNotes
+from presence_dash.core.model import Observation, Person, Status
+from presence_dash.core.warn_once import WarnOnce
 from presence_dash.providers.base import (
     AuthFailed,
     Clock,
@@ -46,7 +46,7 @@ from presence_dash.providers.cisco.pidf import (
     xs_datetime,
 )
 from presence_dash.providers.http_errors import request_failed
-from presence_dash.warn_once import WarnOnce
+from presence_dash.providers.notes import ProviderNotes
 
 log = logging.getLogger(__package__)  # presence_dash.providers.cisco, as before the move
 

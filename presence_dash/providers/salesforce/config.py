@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from presence_dash.provider_config import EnvName, ProviderCommon
+from presence_dash.providers.config_base import EnvName, ProviderCommon
 
 SoqlLiteral = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ .]{1,60}$")]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from presence_dash.model import Status
+from presence_dash.core.model import Status
 
 LOGOUT_DETAIL = "logout"  # the raw state: a LogoutEventStream event was received
 LOGOUT_ACTIVITY = "Logged out"

@@ -26,7 +26,9 @@ from urllib.parse import urljoin
 import jwt
 import requests
 
-from presence_dash.model import Observation, Person, Status
+from presence_dash.core.model import Observation, Person, Status
+from presence_dash.core.timefmt import parse_iso_z
+from presence_dash.core.warn_once import WarnOnce
 from presence_dash.providers.base import (
     AuthFailed,
     Clock,
@@ -48,8 +50,6 @@ from presence_dash.providers.salesforce.presence import (
     user_state,
     valid_sessions,
 )
-from presence_dash.timefmt import parse_iso_z
-from presence_dash.warn_once import WarnOnce
 
 log = logging.getLogger(__package__)  # presence_dash.providers.salesforce, as before the move
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from presence_dash.provider_config import EnvName, ProviderCommon
+from presence_dash.providers.config_base import EnvName, ProviderCommon
 
 
 class ServiceNowConfig(ProviderCommon):

@@ -18,7 +18,9 @@ from typing import Any
 
 import requests
 
-from presence_dash.model import Observation, Person, Status
+from presence_dash.core.model import Observation, Person, Status
+from presence_dash.core.rules import status_from_age
+from presence_dash.core.warn_once import WarnOnce
 from presence_dash.providers.base import (
     AuthFailed,
     Clock,
@@ -32,8 +34,6 @@ from presence_dash.providers.http_errors import (
     retry_after_seconds,
 )
 from presence_dash.providers.servicenow.config import ServiceNowConfig
-from presence_dash.rules import status_from_age
-from presence_dash.warn_once import WarnOnce
 
 log = logging.getLogger(__package__)  # presence_dash.providers.servicenow, as before the move
 

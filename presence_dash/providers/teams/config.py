@@ -14,7 +14,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from presence_dash.provider_config import (
+from presence_dash.providers.config_base import (
     EnvName,
     HttpUrl,
     ProviderCommon,

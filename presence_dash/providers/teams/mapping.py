@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from presence_dash.model import Status
-from presence_dash.provider_config import StateMapping
+from presence_dash.core.model import Status
+from presence_dash.providers.config_base import StateMapping
 
 OUT_OF_OFFICE = "OutOfOffice"
 

@@ -14,12 +14,13 @@ from typing import Any
 
 import requests
 
-from presence_dash.model import Observation, Person, Status
-from presence_dash.providers.base import Clock, PollingProvider, ProviderContext
+from presence_dash.core.clock import Clock
+from presence_dash.core.model import Observation, Person, Status
+from presence_dash.core.warn_once import WarnOnce
+from presence_dash.providers.base import PollingProvider, ProviderContext
 from presence_dash.providers.teams.config import TeamsConfig, is_object_id
 from presence_dash.providers.teams.graph import GraphClient
 from presence_dash.providers.teams.mapping import TeamsState, teams_state
-from presence_dash.warn_once import WarnOnce
 
 log = logging.getLogger(__name__)
 
