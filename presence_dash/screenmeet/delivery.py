@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from presence_dash.core.clock import Clock
+from presence_dash.core.errors import error_body
 from presence_dash.screenmeet.client import ScreenMeetClient, ScreenMeetError, VendorSession
 from presence_dash.screenmeet.outbox import Intent, IntentAction, IntentState, Outbox, Outcome
 from presence_dash.screenmeet.rules import SessionRequest, SessionStatus, request_from_json
@@ -53,10 +54,6 @@ class Reply:
     body: dict[str, Any] = field(hash=False)
     replayed: bool = False
     audited: bool = False
-
-
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
 
 
 class Delivery:

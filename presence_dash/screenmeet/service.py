@@ -21,8 +21,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from presence_dash.core.clock import Clock
+from presence_dash.core.errors import error_body
 from presence_dash.screenmeet.client import ScreenMeetClient, ScreenMeetError
-from presence_dash.screenmeet.delivery import Delivery, Reply, error_body
+from presence_dash.screenmeet.delivery import Delivery, Reply
 from presence_dash.screenmeet.outbox import (
     AuditDraft,
     Intent,

@@ -18,6 +18,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from presence_dash.core.errors import error_body
 from presence_dash.screenmeet.store import (
     KEYS_KEPT_FOR,
     Claim,
@@ -50,13 +51,11 @@ signals_table = sa.Table(
 PURGE_EVERY = timedelta(hours=1)
 # Longer than one send can take (find + signal, each retried once on a 401, 10 s timeouts).
 SENDER_LEASE = timedelta(seconds=60)
-UNKNOWN_ANSWER = {
-    "error": {
-        "code": "signal_outcome_unknown",
-        "message": "the dashboard stopped while sending this; it may have reached the "
-        "visitor and is not sent again",
-    }
-}
+UNKNOWN_ANSWER = error_body(
+    "signal_outcome_unknown",
+    "the dashboard stopped while sending this; it may have reached the visitor and is not "
+    "sent again",
+)
 
 
 class SignalState(StrEnum):

@@ -1,4 +1,4 @@
-"""JSON errors in the CONTRACT's shape: {"error": {"code", "message"}}."""
+"""JSON error answers (the body itself is core/errors.py's) and the app-wide handlers."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from presence_dash.cluster.redis_link import RedisDown
+from presence_dash.core.errors import error_body
 
 
 def error_response(status: int, code: str, message: str) -> ResponseReturnValue:
-    return jsonify({"error": {"code": code, "message": message}}), status
+    return jsonify(error_body(code, message)), status
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -23,6 +23,7 @@ from flask_socketio import SocketIO
 from presence_dash.cluster.redis_link import RedisDown
 from presence_dash.config import Settings
 from presence_dash.core.clock import Clock
+from presence_dash.core.errors import error_body
 from presence_dash.providers import build_providers
 from presence_dash.providers.base import AuthFailed, PollingProvider, ProviderError
 from presence_dash.providers.glance.direct import DirectServerRefused
@@ -212,13 +213,12 @@ def _group(
     if not groups and len(visitors.group_ids) == 1:
         groups = visitors.group_ids  # not polled yet, perhaps: ask Glance anyway
     if len(groups) > 1:
-        return _error(
-            409,
+        return 409, error_body(
             "ambiguous_visitor",
             f"visitor {visitor_id!r} is present in groups {groups}; say which with group_id",
         )
     if not groups:
-        return _error(409, "visitor_gone", GONE_MESSAGE)
+        return 409, error_body("visitor_gone", GONE_MESSAGE)
     return groups[0]
 
 
@@ -230,20 +230,27 @@ def _send(
     try:
         sent = source.signal(group, visitor_id, msg.mtype, msg.data)
     except VisitorGone:
-        return SignalState.GONE, *_error(409, "visitor_gone", GONE_MESSAGE)
+        return SignalState.GONE, 409, error_body("visitor_gone", GONE_MESSAGE)
     except DirectServerRefused:
-        return SignalState.FAILED, *_error(
+        return (
+            SignalState.FAILED,
             502,
-            "direct_server_refused",
-            "Glance named a presence server outside the allowlist; nothing was sent",
+            error_body(
+                "direct_server_refused",
+                "Glance named a presence server outside the allowlist; nothing was sent",
+            ),
         )
     except AuthFailed as exc:
-        return SignalState.FAILED, *_error(
-            502, "glance_auth_failed", f"Glance refused our credentials: {exc}"
+        return (
+            SignalState.FAILED,
+            502,
+            error_body("glance_auth_failed", f"Glance refused our credentials: {exc}"),
         )
     except ProviderError as exc:
-        return SignalState.FAILED, *_error(
-            502, "glance_unavailable", f"Glance did not take the signal: {exc}"
+        return (
+            SignalState.FAILED,
+            502,
+            error_body("glance_unavailable", f"Glance did not take the signal: {exc}"),
         )
     log.info(
         "glance: %s %s sent to visitor %s in group %s via %s",
@@ -255,7 +262,3 @@ def _send(
     )
     body = {"status": "sent", "visitor_id": visitor_id, "group_id": group, "mtype": msg.mtype}
     return SignalState.SENT, 200, body
-
-
-def _error(status: int, code: str, message: str) -> tuple[int, dict[str, Any]]:
-    return status, {"error": {"code": code, "message": message}}

@@ -26,6 +26,7 @@ from urllib.parse import urljoin
 import jwt
 import requests
 
+from presence_dash.core.errors import error_body
 from presence_dash.core.model import Observation, Person, Status
 from presence_dash.core.timefmt import parse_iso_z
 from presence_dash.core.warn_once import WarnOnce
@@ -380,7 +381,7 @@ class SalesforceProvider(PollingProvider):
 
 
 def _json_answer(status: int, code: str, message: str) -> HookResponse:
-    body = json.dumps({"error": {"code": code, "message": message}})
+    body = json.dumps(error_body(code, message))
     return HookResponse(status, body, "application/json")
 
 
