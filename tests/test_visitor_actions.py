@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from presence_dash.storage.idempotency import fingerprint as action_fingerprint
 from presence_dash.visitors.actions import (
     COBROWSE_FUNC,
     InvalidAction,
-    action_fingerprint,
     check_idempotency_key,
     cobrowse_message,
     parse_group_id,

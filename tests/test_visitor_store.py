@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from presence_dash.screenmeet.store import ClaimState
 from presence_dash.storage.db import create_schema
+from presence_dash.storage.idempotency import ClaimState
 from presence_dash.visitors.store import (
     SENDER_LEASE,
     KeyTaken,

@@ -23,15 +23,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from presence_dash.auth.audit import audit_log, entry_row
-from presence_dash.screenmeet.store import (
-    KEYS_KEPT_FOR,
-    StoredSession,
-    complete_key,
-    insert_pending_key,
-    requests_table,
-)
+from presence_dash.screenmeet.store import StoredSession
 from presence_dash.screenmeet.store import save_session as save_session_in
 from presence_dash.storage.db import UtcDateTime, metadata
+from presence_dash.storage.idempotency import KEYS_KEPT_FOR, claim_key, settle_key
 
 intents_table = sa.Table(
     "screenmeet_intents",
@@ -156,7 +151,7 @@ class Outbox:
         try:
             with self.engine.begin() as conn:
                 if intent.idempotency_key is not None:
-                    insert_pending_key(conn, intent.idempotency_key, print_ or "", now)
+                    claim_key(conn, intent.idempotency_key, print_ or "", now)
                 if audit is not None:
                     row = entry_row(
                         at=now,
@@ -242,11 +237,10 @@ class Outbox:
                 save_session_in(conn, outcome.session)
             if intent.audit_id is not None:
                 _set_audit(conn, intent.audit_id, outcome.audit_result, outcome.status)
-            key = intent.idempotency_key
-            if key is not None and outcome.keep:
-                complete_key(conn, key, outcome.status, outcome.answer)
-            elif key is not None:
-                conn.execute(requests_table.delete().where(requests_table.c.key == key))
+            if intent.idempotency_key is not None:
+                settle_key(
+                    conn, intent.idempotency_key, outcome.keep, outcome.status, outcome.answer
+                )
         return True
 
     def get(self, intent_id: str) -> Intent | None:

@@ -45,20 +45,22 @@ from presence_dash.screenmeet.rules import (
     request_json,
     status_for,
 )
-from presence_dash.screenmeet.store import (
-    ABANDONED_AFTER,
+from presence_dash.screenmeet.store import ABANDONED_AFTER, SessionStore, StoredSession
+from presence_dash.screenmeet.wire import session_json
+from presence_dash.storage.idempotency import (
     KEYS_KEPT_FOR,
     ClaimState,
-    SessionStore,
-    StoredSession,
+    KeyAnswer,
+    in_progress,
+    settled_answer,
 )
-from presence_dash.screenmeet.wire import session_json
 
 log = logging.getLogger(__name__)
 
 Emit = Callable[[str, dict[str, Any]], None]
 
-# How long a repeat waits for its twin's vendor call; past it the repeat answers 409.
+# The in-flight rule's wait (storage/idempotency.py): a repeat waits this long for its twin's
+# vendor call (it may finish the twin's intent itself), then answers 409.
 WAIT_FOR_TWIN_S = 30.0
 # A sender holds an intent for its vendor call (bounded by the client's timeout) plus this;
 # after that the reconcile pass or a retry may take it over.
@@ -180,7 +182,7 @@ class ScreenMeetService:
                         return known
                     if known is _Wait:
                         if time.monotonic() >= deadline:
-                            return _in_progress()
+                            return _reply(in_progress())
                         self._sleep(0.05)
                         continue
                     if known is _Again:
@@ -235,18 +237,11 @@ class ScreenMeetService:
     def _by_key(self, key: str, print_: str) -> Reply | type[_Wait] | type[_Again] | None:
         """What a request with this key does: a Reply, wait, look again, or None: go on."""
         claim = self.store.lookup(key, print_)
+        settled = settled_answer(claim)
+        if settled is not None:
+            return _reply(settled)
         if claim.state is ClaimState.ABSENT:
             return None
-        if claim.state is ClaimState.DONE:
-            return Reply(claim.status_code or 200, claim.body, replayed=True)
-        if claim.state is ClaimState.MISMATCH:
-            return Reply(
-                422,
-                error_body(
-                    "idempotency_key_reused",
-                    "this Idempotency-Key was already used for a different request",
-                ),
-            )
         now = self.clock()
         intent = self.outbox.by_key(key)
         if intent is None:  # a key from before the outbox: given up after a while
@@ -357,7 +352,5 @@ def _database_down() -> Reply:
     )
 
 
-def _in_progress() -> Reply:
-    return Reply(
-        409, error_body("request_in_progress", "the same request is still being processed")
-    )
+def _reply(answer: KeyAnswer) -> Reply:
+    return Reply(answer.status, answer.body, replayed=answer.replayed)

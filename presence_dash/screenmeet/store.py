@@ -1,25 +1,23 @@
-"""ScreenMeet sessions and idempotency keys in SQL (SQLAlchemy Core: SQLite or PostgreSQL).
+"""ScreenMeet sessions in SQL (SQLAlchemy Core: SQLite or PostgreSQL), with the API's
+idempotency keys (storage/idempotency.py's table and policy, the same as Glance signals').
 
-Sessions are stored with who created and closed them, so the list survives a restart. Each
-mutating API request may carry an idempotency key; the first request with a key claims it
-(a primary-key insert, in the transaction that records its outbox intent, so two racing
-requests cannot both win) and stores its answer, which later requests with the same key get
-back instead of a second session.
+Sessions are stored with who created and closed them, so the list survives a restart. A
+request's key is claimed in the transaction that records its outbox intent (outbox.py), so
+a pending key always has an intent that says whether the request reached the vendor.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 
 from presence_dash.screenmeet.rules import OPENS_BEFORE_START, SessionStatus
 from presence_dash.storage.db import UtcDateTime, create_schema, metadata
+from presence_dash.storage.idempotency import KeyStore
 
 sessions_table = sa.Table(
     "screenmeet_sessions",
@@ -49,20 +47,8 @@ sessions_table = sa.Table(
     sa.Index("ix_screenmeet_sessions_status", "status", "created_at"),
 )
 
-requests_table = sa.Table(
-    "screenmeet_requests",
-    metadata,
-    sa.Column("key", sa.String(128), primary_key=True),
-    sa.Column("fingerprint", sa.String(64), nullable=False),
-    sa.Column("state", sa.String(8), nullable=False),  # "pending" | "done"
-    sa.Column("status_code", sa.Integer),
-    sa.Column("body", sa.Text),
-    sa.Column("claimed_at", UtcDateTime, nullable=False),
-)
-
 # A pending key without an intent (from before the outbox) is given up after this.
 ABANDONED_AFTER = timedelta(minutes=2)
-KEYS_KEPT_FOR = timedelta(hours=24)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -95,29 +81,9 @@ class StoredSession:
         return replace(self, **changes)
 
 
-class ClaimState(StrEnum):
-    ABSENT = "absent"  # no request used this key yet
-    DONE = "done"  # answered before: replay `status_code` / `body`
-    PENDING = "pending"  # recorded, not answered: its outbox intent says what happens next
-    MISMATCH = "mismatch"  # the key was used for a different request
-
-
-@dataclass(frozen=True)
-class Claim:
-    state: ClaimState
-    status_code: int | None = None
-    body: Any = None
-    claimed_at: datetime | None = None
-
-
-def fingerprint(method: str, path: str, body: Any) -> str:
-    canonical = json.dumps([method, path, body], sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-class SessionStore:
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
+class SessionStore(KeyStore):
+    """Sessions; the key table's reads (`lookup`, `answer`, `release`, `purge_keys`) are
+    KeyStore's."""
 
     def create_schema(self) -> None:
         create_schema(self.engine)
@@ -162,69 +128,6 @@ class SessionStore:
         )
         with self.engine.begin() as conn:
             return conn.execute(statement).rowcount == 1
-
-    # -- idempotency keys ---------------------------------------------------------------
-    # A key's row is inserted in the same transaction as its outbox intent (outbox.py), so a
-    # pending key always has an intent that says whether the request reached the vendor.
-
-    def lookup(self, key: str, print_: str) -> Claim:
-        query = sa.select(requests_table).where(requests_table.c.key == key)
-        with self.engine.connect() as conn:
-            found = conn.execute(query).first()
-        if found is None:
-            return Claim(ClaimState.ABSENT)
-        if found.fingerprint != print_:
-            return Claim(ClaimState.MISMATCH)
-        if found.state == "done":
-            return Claim(ClaimState.DONE, found.status_code, json.loads(found.body))
-        return Claim(ClaimState.PENDING, claimed_at=found.claimed_at)
-
-    def answer(self, key: str, print_: str, status_code: int, body: Any, now: datetime) -> bool:
-        """Keep the answer to a request refused before anything was recorded (a bad body), so
-        its repeat gets the same answer; False when another request took the key meanwhile."""
-        row = {
-            "key": key,
-            "fingerprint": print_,
-            "state": "done",
-            "status_code": status_code,
-            "body": json.dumps(body),
-            "claimed_at": now,
-        }
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(requests_table.insert(), row)
-            return True
-        except sa.exc.IntegrityError:
-            return False
-
-    def release(self, key: str) -> None:
-        """Forget a pending key that has no intent (written before the outbox existed)."""
-        with self.engine.begin() as conn:
-            conn.execute(
-                requests_table.delete().where(
-                    requests_table.c.key == key, requests_table.c.state == "pending"
-                )
-            )
-
-    def purge_keys(self, now: datetime) -> int:
-        with self.engine.begin() as conn:
-            return conn.execute(
-                requests_table.delete().where(requests_table.c.claimed_at < now - KEYS_KEPT_FOR)
-            ).rowcount
-
-
-def insert_pending_key(conn: sa.Connection, key: str, print_: str, now: datetime) -> None:
-    """Claim `key` inside the caller's transaction; IntegrityError when it is taken."""
-    row = {"key": key, "fingerprint": print_, "state": "pending", "claimed_at": now}
-    conn.execute(requests_table.insert(), row)
-
-
-def complete_key(conn: sa.Connection, key: str, status_code: int, body: Any) -> None:
-    conn.execute(
-        requests_table.update()
-        .where(requests_table.c.key == key)
-        .values(state="done", status_code=status_code, body=json.dumps(body))
-    )
 
 
 def save_session(conn: sa.Connection, session: StoredSession) -> None:

@@ -1,18 +1,19 @@
 """Actions on Glance visitors (co-browse, signal): request validation and idempotency.
 
 Pure logic, no I/O: `parse_signal` checks a body against what we are willing to send a
-visitor's browser; `check_idempotency_key` and `action_fingerprint` are what the SQL key
-claims (visitor_store.py) go by, so a double click or a client retry on any web node sends
-one signal, not two. The HTTP layer (web/visitors_api.py) calls these.
+visitor's browser; `check_idempotency_key` applies the API's key rule
+(storage/idempotency.py), so a double click or a client retry on any web node sends one
+signal, not two. The HTTP layer (web/visitors_api.py) calls these.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from presence_dash.storage.idempotency import BadKey, parse_key
 
 COBROWSE_FUNC = "GLANCE.Cobrowse.Visitor.startSession"
 MTYPES = ("invoke", "signal")
@@ -21,7 +22,6 @@ INVOKE_FUNC = re.compile(r"^GLANCE(\.[A-Za-z_][A-Za-z0-9_]{0,63}){1,6}$")
 INVOKE_KEYS = {"func", "args"}
 MAX_DATA_BYTES = 4096
 MAX_DEPTH = 5
-IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,128}$")
 
 
 class InvalidAction(ValueError):
@@ -98,16 +98,9 @@ def _depth(value: Any, level: int = 1) -> int:
     return level - 1
 
 
-def check_idempotency_key(key: str) -> str:
-    if not IDEMPOTENCY_KEY.match(key):
-        raise InvalidAction(
-            "bad_idempotency_key", "Idempotency-Key must be 8-128 of A-Z a-z 0-9 _ . : -"
-        )
-    return key
-
-
-def action_fingerprint(*parts: Any) -> str:
-    """What an Idempotency-Key is checked against: a key reused for another request is
-    refused (visitor_store.py keeps the keys)."""
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+def check_idempotency_key(header: str | None) -> str | None:
+    """The API's key rule (storage/idempotency.py), refused like any other bad input."""
+    try:
+        return parse_key(header)
+    except BadKey:
+        raise InvalidAction(BadKey.code, BadKey.message, BadKey.status) from None

@@ -1,6 +1,6 @@
 """Glance visitor actions in SQL: each signal is recorded (committed) before it is sent, and
-its Idempotency-Key is claimed in the same transaction, with ScreenMeet's key table and
-functions (screenmeet/store.py), so a retry on any web node finds the first answer.
+its Idempotency-Key is claimed in the same transaction, under the API's one idempotency
+policy (storage/idempotency.py), so a retry on any web node finds the first answer.
 
 Glance keeps no request id, so a signal whose sender died between recording and answering
 cannot be looked up: it is never sent again (no duplicate) and stays on record; a retry
@@ -19,15 +19,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from presence_dash.core.errors import error_body
-from presence_dash.screenmeet.store import (
+from presence_dash.storage.db import UtcDateTime, metadata
+from presence_dash.storage.idempotency import (
     KEYS_KEPT_FOR,
     Claim,
-    SessionStore,
-    complete_key,
-    insert_pending_key,
-    requests_table,
+    KeyStore,
+    claim_key,
+    settle_key,
 )
-from presence_dash.storage.db import UtcDateTime, metadata
 
 signals_table = sa.Table(
     "glance_signals",
@@ -83,7 +82,7 @@ class KeyTaken(Exception):
 class SignalLog:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
-        self._keys = SessionStore(engine)  # the key table's reads (lookup, answer, purge)
+        self._keys = KeyStore(engine)
         self._purged_at: datetime | None = None
 
     def lookup(self, key: str, print_: str) -> Claim:
@@ -114,7 +113,7 @@ class SignalLog:
         try:
             with self.engine.begin() as conn:
                 if key is not None:
-                    insert_pending_key(conn, key, print_, now)
+                    claim_key(conn, key, print_, now)
                 conn.execute(signals_table.insert(), row)
         except sa.exc.IntegrityError:
             if key is None:
@@ -135,12 +134,8 @@ class SignalLog:
         a retry may send), any other keeps the answer for a retry."""
         with self.engine.begin() as conn:
             self._settle(conn, signal_id, state, status, body, now)
-            if key is None:
-                return
-            if state is SignalState.FAILED:
-                conn.execute(requests_table.delete().where(requests_table.c.key == key))
-            else:
-                complete_key(conn, key, status, body)
+            if key is not None:
+                settle_key(conn, key, state is not SignalState.FAILED, status, body)
 
     def settle_abandoned(self, key: str, print_: str, claim: Claim, now: datetime) -> Claim:
         """A pending key whose sender has been silent past the lease: its signal becomes
@@ -157,11 +152,11 @@ class SignalLog:
             if row is not None and self._settle(
                 conn, row.id, SignalState.UNKNOWN, 504, UNKNOWN_ANSWER, now
             ):
-                complete_key(conn, key, 504, UNKNOWN_ANSWER)
+                settle_key(conn, key, True, 504, UNKNOWN_ANSWER)
         return self._keys.lookup(key, print_)
 
     def _purge_now_and_then(self, now: datetime) -> None:
-        """Signals and keys older than ScreenMeet's key lifetime go, at most once an hour
+        """Signals and keys older than the key lifetime go, at most once an hour
         (where actions happen: the worker's ScreenMeet loop purges only with ScreenMeet)."""
         if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
             return

@@ -26,6 +26,7 @@ from pydantic.json_schema import models_json_schema
 from werkzeug.routing import Rule as UrlRule
 
 from presence_dash.auth.policy import rule_for_route
+from presence_dash.storage.idempotency import IDEMPOTENCY_HEADER, KEY_FORMAT
 from presence_dash.web import responses as r
 from presence_dash.web.bodies import BODIES
 from presence_dash.web.schemas import ROW_ID_MAX
@@ -59,9 +60,8 @@ class Op:
     tags: tuple[str, ...] = field(default=())
 
 
-IDEMPOTENCY = Param("Idempotency-Key", {"type": "string", "maxLength": 128}, where="header")
-GLANCE_IDEMPOTENCY = Param(
-    "Idempotency-Key", {"type": "string", "pattern": r"^[A-Za-z0-9_.:-]{8,128}$"}, where="header"
+IDEMPOTENCY = Param(
+    IDEMPOTENCY_HEADER, {"type": "string", "pattern": KEY_FORMAT.pattern}, where="header"
 )
 AUDIT_QUERY = (
     Param("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),
@@ -146,12 +146,12 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("visitors.cobrowse", "POST"): Op(
         "Start co-browsing with a visitor",
         {200: r.SignalSent, **GLANCE_ERRORS},
-        (GLANCE_IDEMPOTENCY, GROUP_ID),
+        (IDEMPOTENCY, GROUP_ID),
     ),
     ("visitors.signal", "POST"): Op(
         "Send a visitor a Glance signal",
         {200: r.SignalSent, **GLANCE_ERRORS},
-        (GLANCE_IDEMPOTENCY, GROUP_ID),
+        (IDEMPOTENCY, GROUP_ID),
     ),
 }
 

@@ -1,11 +1,12 @@
 """ScreenMeet endpoints (CONTRACT "HTTP API"): list, start or schedule, reschedule, close.
 
 Every mutating request may carry an `Idempotency-Key` header (the UI sends one per dialog
-submission): the first request with a key does the work, a repeat gets the stored answer
-(`Idempotent-Replayed: true`), a concurrent repeat waits for the first, and a key reused for
-a different request is refused. So a double click never starts two sessions. The work itself
-goes through the service's outbox (screenmeet/service.py), which records each action and its
-audit row before ScreenMeet is called.
+submission), under the API's one policy (storage/idempotency.py): the first request with a
+key does the work, a repeat gets the stored answer (`Idempotent-Replayed: true`), a
+concurrent repeat waits for the first, and a key reused for a different request is refused.
+So a double click never starts two sessions. The work itself goes through the service's
+outbox (screenmeet/service.py), which records each action and its audit row before
+ScreenMeet is called.
 """
 
 from __future__ import annotations
@@ -17,17 +18,20 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from presence_dash.screenmeet.outbox import AuditDraft
-from presence_dash.screenmeet.rules import PREF_SUPPORT, UNSTORABLE, InvalidRequest, SessionType
+from presence_dash.screenmeet.rules import PREF_SUPPORT, InvalidRequest, SessionType
 from presence_dash.screenmeet.service import Plan, ScreenMeetService
-from presence_dash.screenmeet.store import fingerprint
 from presence_dash.screenmeet.wire import session_json
+from presence_dash.storage.idempotency import (
+    IDEMPOTENCY_HEADER,
+    REPLAYED_HEADER,
+    BadKey,
+    fingerprint,
+    parse_key,
+)
 from presence_dash.web.errors import error_response
 from presence_dash.web.request_limits import audit_body
 
 bp = Blueprint("screenmeet", __name__, url_prefix="/api/screenmeet")
-
-IDEMPOTENCY_HEADER = "Idempotency-Key"
-MAX_KEY_LENGTH = 128
 
 
 def service() -> ScreenMeetService:
@@ -124,13 +128,10 @@ def _audit_draft() -> AuditDraft:
 
 
 def _act(body: Any, plan: Callable[[], Plan]) -> ResponseReturnValue:
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip() or None
-    if key is not None and (len(key) > MAX_KEY_LENGTH or UNSTORABLE.search(key)):
-        return error_response(
-            400,
-            "bad_idempotency_key",
-            f"{IDEMPOTENCY_HEADER} must be at most {MAX_KEY_LENGTH} plain characters",
-        )
+    try:
+        key = parse_key(request.headers.get(IDEMPOTENCY_HEADER))
+    except BadKey:
+        return error_response(BadKey.status, BadKey.code, BadKey.message)
     reply = service().submit(
         plan,
         actor=current_actor(),
@@ -142,5 +143,5 @@ def _act(body: Any, plan: Callable[[], Plan]) -> ResponseReturnValue:
         g.audited = True  # the outbox wrote this request's row; the gate's hook must not
     response = jsonify(reply.body)
     if reply.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+        response.headers[REPLAYED_HEADER] = "true"
     return response, reply.status

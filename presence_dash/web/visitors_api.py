@@ -29,11 +29,18 @@ from presence_dash.providers.base import AuthFailed, PollingProvider, ProviderEr
 from presence_dash.providers.glance.direct import DirectServerRefused
 from presence_dash.providers.glance.provider import GlanceProvider, VisitorGone
 from presence_dash.providers.glance.records import VISITOR_ID
-from presence_dash.screenmeet.store import ClaimState
+from presence_dash.storage.idempotency import (
+    IDEMPOTENCY_HEADER,
+    REPLAYED_HEADER,
+    ClaimState,
+    KeyAnswer,
+    fingerprint,
+    in_progress,
+    settled_answer,
+)
 from presence_dash.visitors.actions import (
     InvalidAction,
     SignalMessage,
-    action_fingerprint,
     check_idempotency_key,
     cobrowse_message,
     parse_group_id,
@@ -144,7 +151,6 @@ def _act(
     source, visitors = feature.source, feature.visitors
     if source is None or visitors is None:
         return error_response(503, "glance_disabled", "Glance is not configured")
-    key = request.headers.get("Idempotency-Key")
     try:
         if not VISITOR_ID.match(visitor_id):
             raise InvalidAction(
@@ -152,11 +158,10 @@ def _act(
             )
         msg = message()
         group_id = parse_group_id(group_value or request.args.get("group_id"), visitors.group_ids)
-        if key is not None:
-            check_idempotency_key(key)
+        key = check_idempotency_key(request.headers.get(IDEMPOTENCY_HEADER))
     except InvalidAction as exc:
         return error_response(exc.status, exc.code, str(exc))
-    print_ = action_fingerprint(action, visitor_id, group_id, msg.mtype, msg.data)
+    print_ = fingerprint(action, visitor_id, group_id, msg.mtype, msg.data)
     if key is not None:
         replay = _replay(feature.signals, key, print_, feature.clock)
         if replay is not None:
@@ -170,7 +175,7 @@ def _act(
     try:
         signal_id = feature.signals.record(record, key, print_, feature.clock())
     except KeyTaken:  # a racing request with the same key recorded first
-        return _in_progress()
+        return _answer(in_progress())
     except sa.exc.SQLAlchemyError:
         log.exception("glance: could not record a %s for visitor %s", action, visitor_id)
         return error_response(
@@ -188,21 +193,13 @@ def _replay(signals: SignalLog, key: str, print_: str, clock: Clock) -> Response
         claim = signals.settle_abandoned(key, print_, claim, clock())
     if claim.state is ClaimState.ABSENT:
         return None
-    if claim.state is ClaimState.MISMATCH:
-        return error_response(
-            422, "idempotency_key_reused", "this Idempotency-Key was used for a different request"
-        )
-    if claim.state is ClaimState.PENDING:
-        return _in_progress()
-    return jsonify(claim.body), claim.status_code, {"Idempotent-Replayed": "true"}
+    # In flight: a Glance signal cannot be deduplicated, so the repeat does not wait.
+    return _answer(settled_answer(claim) or in_progress())
 
 
-def _in_progress() -> ResponseReturnValue:
-    return error_response(
-        409,
-        "request_in_progress",
-        "the same request is still being sent; it will not be sent twice",
-    )
+def _answer(answer: KeyAnswer) -> ResponseReturnValue:
+    headers = {REPLAYED_HEADER: "true"} if answer.replayed else {}
+    return jsonify(answer.body), answer.status, headers
 
 
 def _group(

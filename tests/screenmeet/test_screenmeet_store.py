@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from presence_dash.screenmeet.store import ClaimState, SessionStore, StoredSession, fingerprint
+from presence_dash.screenmeet.store import SessionStore, StoredSession
+from presence_dash.storage.idempotency import ClaimState, fingerprint
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 

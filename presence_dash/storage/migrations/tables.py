@@ -14,6 +14,7 @@ TABLE_MODULES = (
     "presence_dash.auth.sign_ins",
     "presence_dash.storage.board_state",
     "presence_dash.storage.history",
+    "presence_dash.storage.idempotency",
     "presence_dash.providers.notes",
     "presence_dash.screenmeet.outbox",
     "presence_dash.screenmeet.store",
