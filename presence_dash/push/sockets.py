@@ -50,6 +50,18 @@ def register_socket_handlers(
             return
         server.eio.send_packet(eio_sid, packet)
 
+    def send_alerts() -> None:
+        alerts = current_app.extensions.get("presence_dash.alerts.thresholds")  # web/alerts_api.py
+        if alerts is None:
+            return
+        try:
+            body = alerts.body()
+        except RedisDown:  # a web node while Redis is away (web/alerts_api.py StoredAlerts)
+            # RedisLink logged it once and send_snapshot's error told the client; raising here
+            # would leave the connection half-open. The leader's next `alerts` event catches up.
+            return
+        emit("alerts", body)
+
     def on_connect(auth: Any = None) -> None:
         if gate is not None and not gate.socket_connect(request.sid):  # type: ignore[attr-defined]
             raise ConnectionRefusedError("sign in first (or use a valid wall link)")
@@ -57,9 +69,7 @@ def register_socket_handlers(
         details = _details(request.sid)  # type: ignore[attr-defined]
         join_room(DETAILS_ROOM if details else SUMMARY_ROOM)
         send_snapshot(request.sid)  # type: ignore[attr-defined]
-        alerts = current_app.extensions.get("presence_dash.alerts.thresholds")  # web/alerts_api.py
-        if alerts is not None:
-            emit("alerts", alerts.body())
+        send_alerts()
 
     def on_disconnect(reason: Any = None) -> None:
         if gate is not None:
