@@ -19,7 +19,6 @@ as in Cisco's samples) and the HTTP `Date` of every reply.
 from __future__ import annotations
 
 import logging
-import queue
 import random
 import re
 import threading
@@ -38,6 +37,7 @@ from defusedxml import ElementTree as defused_et
 from flask import Flask, Response, jsonify, request
 from werkzeug.http import http_date
 
+from presence_dash.simulators.callouts import Callouts
 from presence_dash.simulators.control import add_fault_route
 
 log = logging.getLogger(__name__)
@@ -197,13 +197,8 @@ class CiscoPwsSim:
     demo: dict[str, DemoContact] = field(default_factory=dict)
     rng: random.Random = field(default_factory=random.Random)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-    _outbox: queue.Queue[tuple[int, str, int] | None] = field(
-        default_factory=queue.Queue, repr=False
-    )
-    _idle: threading.Condition = field(default_factory=threading.Condition, repr=False)
-    _pending: int = 0
+    _callouts: Callouts = field(default_factory=lambda: Callouts("cisco-sim-notify"), repr=False)
     _generation: int = 0  # bumped by restart: queued notifications of an older node are dropped
-    _worker: threading.Thread | None = None
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def now(self) -> float:
@@ -291,26 +286,13 @@ class CiscoPwsSim:
         if sub.awaiting_fetch or self.cpu_percent >= CPU_LIMIT or endpoint is None:
             return False
         sub.awaiting_fetch = True  # set now: a failed GET still blocks later notifications
-        with self._idle:
-            self._pending += 1
-        if self._worker is None:
-            self._worker = threading.Thread(
-                target=self._send_loop, name="cisco-sim-notify", daemon=True
-            )
-            self._worker.start()
-        self._outbox.put((self._generation, endpoint.url, sub.id))
+        generation, url, sub_id = self._generation, endpoint.url, sub.id
+        self._callouts.put(lambda: self._send_unless_restarted(generation, url, sub_id))
         return True
 
-    def _send_loop(self) -> None:
-        while (job := self._outbox.get()) is not None:
-            generation, url, sub_id = job
-            try:
-                if generation == self._generation:
-                    self._send(url, sub_id)
-            finally:
-                with self._idle:
-                    self._pending -= 1
-                    self._idle.notify_all()
+    def _send_unless_restarted(self, generation: int, url: str, sub_id: int) -> None:
+        if generation == self._generation:
+            self._send(url, sub_id)
 
     def _send(self, url: str, sub_id: int) -> None:
         params = {"id": str(sub_id), "eventType": "PRESENCE_NOTIFICATION"}
@@ -326,14 +308,12 @@ class CiscoPwsSim:
 
     def drain(self, timeout: float = 5.0) -> bool:
         """Wait until every queued notification has been sent (or failed)."""
-        with self._idle:
-            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+        return self._callouts.drain(timeout)
 
     def close(self) -> None:
         """Stop the notification worker and the demo thread."""
         self._stop.set()
-        if self._worker is not None:
-            self._outbox.put(None)
+        self._callouts.close()
 
     # -- demo mode ---------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ import jwt
 import requests
 from flask import Flask, Response, g, jsonify, request
 
+from presence_dash.simulators.callouts import Callouts
 from presence_dash.simulators.control import add_fault_route
 from presence_dash.simulators.salesforce_soql import (
     FIELDS,
@@ -179,10 +180,9 @@ class SalesforceSim:
     rng: random.Random = field(default_factory=random.Random)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
     _counter: int = 0
-    _outbox: deque[tuple[str, str, str]] = field(default_factory=deque, repr=False)
-    _wake: threading.Condition = field(default_factory=threading.Condition, repr=False)
-    _pending: int = 0
-    _worker: threading.Thread | None = None
+    _callouts: Callouts = field(
+        default_factory=lambda: Callouts("salesforce-sim-webhook"), repr=False
+    )
     _stop: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def now(self) -> float:
@@ -407,29 +407,8 @@ class SalesforceSim:
         if not (self.webhook_url and self.webhook_secret):
             return
         when = datetime.fromtimestamp(at, UTC).isoformat(timespec="milliseconds")
-        with self._wake:
-            self._outbox.append((user_id, event, when.replace("+00:00", "Z")))
-            self._pending += 1
-            self._wake.notify_all()
-        if self._worker is None:
-            self._worker = threading.Thread(
-                target=self._send_loop, name="salesforce-sim-webhook", daemon=True
-            )
-            self._worker.start()
-
-    def _send_loop(self) -> None:
-        while True:
-            with self._wake:
-                self._wake.wait_for(lambda: self._outbox or self._stop.is_set())
-                if self._stop.is_set():
-                    return
-                job = self._outbox.popleft()
-            try:
-                self._send(*job)
-            finally:
-                with self._wake:
-                    self._pending -= 1
-                    self._wake.notify_all()
+        event_time = when.replace("+00:00", "Z")
+        self._callouts.put(lambda: self._send(user_id, event, event_time))
 
     def _send(self, user_id: str, event: str, when: str) -> None:
         body = json.dumps({"user_id": user_id, "event": event, "event_time": when}).encode()
@@ -451,14 +430,12 @@ class SalesforceSim:
 
     def drain(self, timeout: float = 5.0) -> bool:
         """Wait until every queued webhook call has been sent (or failed)."""
-        with self._wake:
-            return self._wake.wait_for(lambda: self._pending == 0, timeout)
+        return self._callouts.drain(timeout)
 
     def close(self) -> None:
         """Stop the webhook worker and the demo thread."""
         self._stop.set()
-        with self._wake:
-            self._wake.notify_all()
+        self._callouts.close()
 
     # -- demo mode ---------------------------------------------------------------------------
 
