@@ -3,12 +3,15 @@ files, the real dashboard as a subprocess, and a Socket.IO client that records e
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import hashlib
 import itertools
 import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -47,26 +50,68 @@ def wait_for(
 
 
 # Ports for processes a test starts later (the dashboard), below the kernel's ephemeral range
-# (32768+) that every `bind(port 0)` draws from: a simulator or client socket in another
-# pytest-xdist worker can then never take a port between our check and the server's bind.
-# Each worker gets its own block, so workers do not pick each other's ports either.
-_PORT_BLOCK = 1000
+# (32768+) that every `bind(port 0)` draws from: a simulator or client socket can then never take
+# a port between our check and the server's bind. Every pytest process on the machine (each
+# xdist worker, and every plain run: several engineers or checkouts at once) claims its own
+# block by holding an flock on the block's file in the temp directory for as long as it runs;
+# the kernel drops the lock when the process ends, even on a crash, so no claim goes stale.
+# Two runs then never hand out the same port, which a fixed start (every run counting up from
+# 20000) did: one run's dashboard failed with "address in use" or a test reached the other's.
 _PORT_BASE = 20000
-_port_offsets = itertools.count()
+_PORT_LIMIT = 32768
+_PORT_BLOCK = 500
+
+
+@dataclass
+class _PortBlock:
+    start: int
+    lock_fd: int  # kept open: closing it would release the claim
+    offsets: itertools.count[int] = field(default_factory=itertools.count)
+
+
+def _claim_block(index: int) -> _PortBlock | None:
+    path = (
+        Path(tempfile.gettempdir())
+        / f"presence-dash-test-ports-{_PORT_BASE + index * _PORT_BLOCK}.lock"
+    )
+    try:
+        # Read-only is enough for flock, so another user's lock file is still usable.
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return _PortBlock(_PORT_BASE + index * _PORT_BLOCK, fd)
+
+
+@functools.cache
+def _port_block() -> _PortBlock:
+    """This process's block: the first one no other process holds, so a lone run always
+    gets 20000-20499 and the ports it hands out are the same from run to run."""
+    for index in range((_PORT_LIMIT - _PORT_BASE) // _PORT_BLOCK):
+        block = _claim_block(index)
+        if block is not None:
+            return block
+    raise RuntimeError(
+        f"every test port block in {_PORT_BASE}..{_PORT_LIMIT - 1} is held by another process"
+    )
 
 
 def free_port() -> int:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    start = _PORT_BASE + _PORT_BLOCK * (int(worker) if worker.isdigit() else 0)
+    """A loopback port no other pytest process will hand out, free when returned."""
+    block = _port_block()
     for _ in range(_PORT_BLOCK):
-        port = start + next(_port_offsets) % _PORT_BLOCK
+        port = block.start + next(block.offsets) % _PORT_BLOCK
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue  # still in use (e.g. TIME_WAIT from an earlier test)
             return port
-    raise RuntimeError(f"no free port in {start}..{start + _PORT_BLOCK - 1}")
+    raise RuntimeError(f"no free port in {block.start}..{block.start + _PORT_BLOCK - 1}")
 
 
 def sys_id(name: str) -> str:
