@@ -72,7 +72,7 @@ AUDIT_QUERY = (
 )
 TEAM = Param("team", {"type": "string"}, "show one team")
 SCREENMEET_ERRORS = {409: r.Error, 422: r.Error, 502: r.Error, 503: r.Error, 504: r.Error}
-GLANCE_ERRORS = {409: r.Error, 413: r.Error, 422: r.Error, 502: r.Error, 503: r.Error}
+GLANCE_ERRORS = {409: r.Error, 413: r.Error, 422: r.Error, 502: r.Error, 503: r.Error, 504: r.Error}
 GROUP_ID = Param("group_id", {"type": "string", "pattern": r"^[0-9]{1,18}$"}, "a Glance group")
 
 # (endpoint, method) -> what the table knows about it.
