@@ -21,6 +21,7 @@ from presence_dash.auth.gate import install_auth
 from presence_dash.auth.sweeper import AuthSweeper
 from presence_dash.cluster.context import ClusterContext
 from presence_dash.config import Settings
+from presence_dash.core.background import BackgroundService, Tasks
 from presence_dash.core.board import Batch, PresenceBoard, SavedBoard
 from presence_dash.core.clock import Clock
 from presence_dash.core.timefmt import utc_now
@@ -65,43 +66,38 @@ class Runtime:
     history: HistoryStore
     board_state: BoardStateStore
     started: bool = False
-    # Further background loops with start()/stop() (e.g. the visitor push).
-    services: list[Any] = field(default_factory=list)
+    # The background services besides the writers, hub and runners (ScreenMeet, the sign-in
+    # sweeper, the visitor and alert pushes), in start order.
+    services: list[BackgroundService] = field(default_factory=list)
     # Role "web" or "worker" (cluster/): Redis, the term, what /readyz adds.
     cluster: ClusterContext | None = None
     # Where the board's saved state comes from at start (a worker: Redis, then the database).
     load_saved: Callable[[], SavedBoard] | None = None
 
+    def background(self) -> list[BackgroundService]:
+        """Every background service in start order: the writers first and the producers
+        after, so stopping in reverse stores what the producers made last. Read at start,
+        not built earlier: a web node replaces `hub` with its feed."""
+        return [self.history, self.board_state, self.hub, *self.runners, *self.services]
+
     def start(self) -> None:
-        """Start the push hub and every provider loop as background tasks."""
+        """Restore the board, then start every background service."""
         if self.started:
             return
         self.started = True
         prepare_at_start(self.history.engine, self.settings.server.auto_migrate)
         self._restore_board()
-        self.hub.start()
-        for writer in (self.history, self.board_state):
-            self.socketio.start_background_task(writer.run_forever, self.socketio.sleep)
-        for runner in self.runners:
-            self.socketio.start_background_task(runner.run_forever)
-        for service in self.services:
+        for service in self.background():
             service.start()
 
     def stop(self) -> None:
-        """Stop the loops and release vendor-side registrations now (the process may exit
-        before the loops notice)."""
-        for runner in self.runners:
-            runner.stop()
+        """Stop every service in reverse start order; one that fails to stop does not keep
+        the rest running."""
+        for service in reversed(self.background()):
             try:
-                runner.provider.close()
+                service.stop()
             except Exception:
-                log.exception("%s: error while closing", runner.provider.name)
-        self.hub.stop()
-        for service in self.services:
-            service.stop()
-        for writer in (self.history, self.board_state):
-            writer.stop()
-            writer.flush()
+                log.exception("%s: error while stopping", type(service).__name__)
 
     def _restore_board(self) -> None:
         """Seed the board with the state saved before this start (board_state.py), so a
@@ -173,8 +169,9 @@ def create_app(
         change_log_size=settings.server.change_log_size,
         on_dirty=lambda: hub_ref[0].notify() if hub_ref else None,
     )
-    history = HistoryStore(engine)
-    board_state = BoardStateStore(engine, board, clock)
+    tasks = Tasks(socketio.start_background_task, socketio.sleep)
+    history = HistoryStore(engine, tasks)
+    board_state = BoardStateStore(engine, board, clock, tasks)
 
     def saved_by_writers(batch: Batch) -> None:
         history.record(batch.transitions, batch.source_transitions)
@@ -198,6 +195,7 @@ def create_app(
             socketio.sleep,
             on_poll=metrics.poll_recorder(p),
             wake_event=socketio.server.eio.create_event(),
+            spawn=socketio.start_background_task,
         )
         for p in providers
     ]

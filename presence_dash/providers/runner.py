@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from presence_dash.core.background import NotStartable
 from presence_dash.core.board import PresenceBoard
 from presence_dash.core.model import ProviderState
 from presence_dash.core.rules import is_stale
@@ -55,8 +56,10 @@ class ProviderRunner:
         rng: random.Random | None = None,
         on_poll: Callable[[str, bool, float], None] = lambda name, ok, seconds: None,
         wake_event: Any = None,
+        spawn: Callable[..., Any] | None = None,
     ) -> None:
         self.provider = provider
+        self._spawn = spawn
         self.board = board
         self.clock = clock
         self.sleep = sleep
@@ -68,9 +71,20 @@ class ProviderRunner:
         self._last_logged: str | None = None
         self._stopped = False
 
+    def start(self) -> None:
+        if self._spawn is None:
+            raise NotStartable(f"{self.provider.name} runner")
+        self._spawn(self.run_forever)
+
     def stop(self) -> None:
+        """End the loop and release vendor-side registrations now (the process may exit
+        before the loop notices; run_forever closes the provider again on its way out)."""
         self._stopped = True
         self.wake()
+        try:
+            self.provider.close()
+        except Exception:
+            log.exception("%s: error while closing", self.provider.name)
 
     def handle_hook(self, request: HookRequest) -> HookResponse | None:
         """A vendor's callback: the provider answers it; what the callback tells is applied

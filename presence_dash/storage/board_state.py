@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from presence_dash.core.background import Tasks
 from presence_dash.core.board import PresenceBoard, SavedBoard, SavedPerson, SavedSource
 from presence_dash.core.clock import Clock
 from presence_dash.core.model import Status
@@ -47,8 +48,10 @@ provider_state = sa.Table(
 class BoardStateStore(BackgroundWriter):
     name = "board state"
 
-    def __init__(self, engine: sa.Engine, board: PresenceBoard, clock: Clock) -> None:
-        super().__init__(engine)
+    def __init__(
+        self, engine: sa.Engine, board: PresenceBoard, clock: Clock, tasks: Tasks | None = None
+    ) -> None:
+        super().__init__(engine, tasks)
         self.board = board
         self.clock = clock
         self._pending: set[str] = set()

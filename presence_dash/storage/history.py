@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from presence_dash.core.background import Tasks
 from presence_dash.core.board import SourceTransition, Transition
 from presence_dash.core.model import Status
 from presence_dash.storage.db import UtcDateTime, create_schema, metadata
@@ -80,8 +81,8 @@ def _keep_newest(items: list[Transition] | list[SourceTransition]) -> None:
 class HistoryStore(BackgroundWriter):
     name = "history"
 
-    def __init__(self, engine: sa.Engine) -> None:
-        super().__init__(engine)
+    def __init__(self, engine: sa.Engine, tasks: Tasks | None = None) -> None:
+        super().__init__(engine, tasks)
         self._pending = _Pending()
 
     def create_schema(self) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from presence_dash.core.background import NotStartable, Tasks
+
 log = logging.getLogger(__name__)
 
 
@@ -19,8 +21,9 @@ class BackgroundWriter(ABC):
 
     name = "writer"
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, tasks: Tasks | None = None) -> None:
         self.engine = engine
+        self._tasks = tasks
         self._lock = threading.Lock()
         self._stopped = False
         self.last_error: str | None = None
@@ -63,5 +66,13 @@ class BackgroundWriter(ABC):
             self.flush()
         self.flush()
 
+    def start(self) -> None:
+        if self._tasks is None:
+            raise NotStartable(self.name)
+        self._tasks.spawn(self.run_forever, self._tasks.sleep)
+
     def stop(self) -> None:
+        """End the loop and write what is pending now (the process may exit before the
+        loop's last flush)."""
         self._stopped = True
+        self.flush()
