@@ -1,6 +1,7 @@
-"""The simulators' outbox for callouts to the dashboard (Cisco's presence notifications,
-Salesforce's webhook calls): sent in order from one worker thread, so a slow or dead
-dashboard never holds up the simulated vendor, and tests can `drain` before they look.
+"""The simulators' background threads: the outbox for callouts to the dashboard (Cisco's
+presence notifications, Salesforce's webhook calls), sent in order from one worker thread so
+a slow or dead dashboard never holds up the simulated vendor and tests can `drain` before
+they look; and the demo ticker that moves a simulator's demo people along.
 """
 
 from __future__ import annotations
@@ -65,3 +66,17 @@ class Callouts:
         with self._wake:
             self._stopped = True
             self._wake.notify_all()
+
+
+def start_ticker(
+    name: str, interval_s: float, stop: threading.Event, step: Callable[[], object]
+) -> threading.Thread:
+    """Run `step` every `interval_s` on a daemon thread until `stop` is set (a demo)."""
+
+    def loop() -> None:
+        while not stop.wait(interval_s):
+            step()
+
+    thread = threading.Thread(target=loop, name=name, daemon=True)
+    thread.start()
+    return thread

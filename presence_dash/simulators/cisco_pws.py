@@ -37,7 +37,7 @@ from defusedxml import ElementTree as defused_et
 from flask import Flask, Response, jsonify, request
 from werkzeug.http import http_date
 
-from presence_dash.simulators.callouts import Callouts
+from presence_dash.simulators.callouts import Callouts, start_ticker
 from presence_dash.simulators.control import add_fault_route
 
 log = logging.getLogger(__name__)
@@ -373,13 +373,7 @@ class CiscoPwsSim:
         return changed
 
     def start_demo(self, interval_s: float = 1.0) -> threading.Thread:
-        def loop() -> None:
-            while not self._stop.wait(interval_s):
-                self.advance_demo()
-
-        thread = threading.Thread(target=loop, name="cisco-sim-demo", daemon=True)
-        thread.start()
-        return thread
+        return start_ticker("cisco-sim-demo", interval_s, self._stop, self.advance_demo)
 
     # -- bookkeeping -------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
+from presence_dash.simulators.callouts import start_ticker
 from presence_dash.simulators.control import add_fault_route, fault_list_queue
 from presence_dash.simulators.serve import SimulatorServer
 
@@ -117,13 +118,7 @@ class GlanceSim:
             for _ in range(self.rng.randint(3, 6)):
                 self._demo_arrive(group)
 
-        def loop() -> None:
-            while not self._stop.wait(interval_s):
-                self.advance_demo()
-
-        thread = threading.Thread(target=loop, name="glance-sim-demo", daemon=True)
-        thread.start()
-        return thread
+        return start_ticker("glance-sim-demo", interval_s, self._stop, self.advance_demo)
 
     def advance_demo(self) -> None:
         with self.lock:

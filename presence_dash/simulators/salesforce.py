@@ -38,7 +38,7 @@ import jwt
 import requests
 from flask import Flask, Response, g, jsonify, request
 
-from presence_dash.simulators.callouts import Callouts
+from presence_dash.simulators.callouts import Callouts, start_ticker
 from presence_dash.simulators.control import add_fault_route
 from presence_dash.simulators.salesforce_soql import (
     FIELDS,
@@ -522,13 +522,7 @@ class SalesforceSim:
         return changed
 
     def start_demo(self, interval_s: float = 1.0) -> threading.Thread:
-        def loop() -> None:
-            while not self._stop.wait(interval_s):
-                self.advance_demo()
-
-        thread = threading.Thread(target=loop, name="salesforce-sim-demo", daemon=True)
-        thread.start()
-        return thread
+        return start_ticker("salesforce-sim-demo", interval_s, self._stop, self.advance_demo)
 
 
 def _matches(node: Any, row: AuthSession) -> bool:
