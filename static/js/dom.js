@@ -131,7 +131,8 @@ export function buildTeamSection(team, view) {
   } else {
     section.append(name);
   }
-  section.append(el("ul", "people"));
+  // The agent view's list holds blocks of cards (people-blocks.js), the wall's the cards.
+  section.append(el(view === "agent" ? "div" : "ul", "people"));
   return section;
 }
 
@@ -181,15 +182,22 @@ export function mergeSorted(parent, nodes, key, selector) {
   parent.insertBefore(rest, parent.querySelector(":scope > .empty"));
 }
 
-/** Put all of `nodes` in `parent` in order, in one insert; the focus stays where it was. */
-function resort(parent, nodes, key) {
+/** Run `move` (DOM moves); an element it moved that had the focus gets it back. */
+export function keepingFocus(move) {
   const focused = document.activeElement;
-  const all = document.createDocumentFragment();
-  for (const node of sortByKey(nodes, key)) all.append(node);
-  parent.insertBefore(all, parent.querySelector(":scope > .empty"));
+  move();
   if (focused && focused.isConnected && document.activeElement !== focused) {
     focused.focus({ preventScroll: true });
   }
+}
+
+/** Put all of `nodes` in `parent` in order, in one insert; the focus stays where it was. */
+function resort(parent, nodes, key) {
+  keepingFocus(() => {
+    const all = document.createDocumentFragment();
+    for (const node of sortByKey(nodes, key)) all.append(node);
+    parent.insertBefore(all, parent.querySelector(":scope > .empty"));
+  });
 }
 
 /** `nodes` sorted by `key` with the same collation as insertSorted and mergeSorted. */

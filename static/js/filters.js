@@ -2,10 +2,11 @@
  * Agent-view filters: a name search and a team select, applied by toggling `hidden`. Each key
  * is answered at once in one pass over an index of the cards (names folded to lower case
  * without accents once, not per key), touching only cards whose visibility changes; a team
- * choice hides the other teams' sections whole instead of each of their cards. At 5,000
- * people a key costs a few milliseconds (tests/browser/test_agent_view.py and
- * benchmarks/bench_browser.py measure it). Until everyone's card is built (setLoading) the
- * count and the note at the end of the list say how many are still coming.
+ * choice hides the other teams' sections whole instead of each of their cards, and a block of
+ * cards with nobody shown is hidden with them (people-blocks.js). At 5,000 people a key costs
+ * a few milliseconds (tests/browser/test_agent_view.py and benchmarks/bench_browser.py
+ * measure it). Until everyone's card is built (setLoading) the count and the note at the end
+ * of the list say how many are still coming.
  */
 
 function fold(text) {
@@ -28,8 +29,11 @@ export class PeopleFilter {
     this.expected = expected; // people in the page once everyone is built (0: they are)
     search.addEventListener("input", () => this.apply());
     team.addEventListener("change", () => {
-      this.rememberTeam();
       this.apply();
+      // The address follows once the choice settles (arrow keys run through the select):
+      // a replaceState is a same-document navigation, milliseconds the answer need not wait.
+      clearTimeout(this.remembering);
+      this.remembering = setTimeout(() => this.rememberTeam(), 250);
     });
     // The form only exists for its fields; Enter in the search box must not reload the page.
     if (search.form) search.form.addEventListener("submit", (event) => event.preventDefault());
@@ -89,13 +93,14 @@ export class PeopleFilter {
     if (narrower) candidates = this.shownEntries;
     else if (team) candidates = this.byTeam.get(team) || [];
     const shownEntries = [];
-    const visible = new Set(); // sections with someone shown
+    const visible = new Set(); // sections and blocks of cards (people-blocks.js) shown
     for (const entry of candidates) {
       const show = PeopleFilter.matches(entry, query);
       if (entry.node.hidden === show) entry.node.hidden = !show;
       if (show) {
         shownEntries.push(entry);
         visible.add(entry.section);
+        visible.add(entry.node.parentNode);
       }
     }
     // Without a space in between, "ad" -> "ada" only narrows; "ad" -> "ad l" adds a word and
@@ -103,9 +108,10 @@ export class PeopleFilter {
     this.shownEntries = shownEntries;
     this.lastText = text;
     this.lastTeam = team;
-    for (const section of this.root.querySelectorAll("section.team")) {
-      const hide = !visible.has(section);
-      if (section.hidden !== hide) section.hidden = hide;
+    // A block whose cards are all hidden is hidden too: it would keep its placeholder height.
+    for (const part of this.root.querySelectorAll("section.team, .people-block")) {
+      const hide = !visible.has(part);
+      if (part.hidden !== hide) part.hidden = hide;
     }
     this.showCount(shownEntries.length);
   }

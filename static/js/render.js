@@ -12,6 +12,7 @@ import {
   sortByKey,
 } from "./dom.js";
 import { activityText, providerLabel, statusWord } from "./labels.js";
+import { blockSize, placeInBlocks, refill } from "./people-blocks.js";
 import { STATUSES } from "./store.js";
 import { sinceElementText } from "./timefmt.js";
 
@@ -58,6 +59,7 @@ export class Renderer {
     this.removed = new Set();
     this.providersDirty = false;
     this.frame = 0;
+    this.blockSize = blockSize(root); // cards per block of a team's list (0: one list)
     this.hydrate();
   }
 
@@ -124,10 +126,12 @@ export class Renderer {
     const teams = new Set();
     const added = [];
     const removed = [...this.removed];
+    const emptied = new Set(); // the lists a card left
     for (const id of removed) {
       const refs = this.people.get(id);
       if (!refs) continue;
       teams.add(refs.node.dataset.team);
+      emptied.add(refs.node.closest(".people"));
       refs.node.remove();
       this.people.delete(id);
     }
@@ -147,6 +151,7 @@ export class Renderer {
         added.push(id);
       } else if (refs.node.dataset.team !== person.team) {
         teams.add(refs.node.dataset.team);
+        emptied.add(refs.node.closest(".people"));
         refs.node.dataset.team = person.team;
         arrive(person.team, refs.node);
       }
@@ -155,6 +160,9 @@ export class Renderer {
       teams.add(person.team);
     }
     this.placeAll(arrivals);
+    if (this.blockSize) {
+      for (const list of emptied) if (list && list.isConnected) refill(list, this.blockSize);
+    }
     for (const team of teams) this.updateCounts(team);
     const providers = this.providersDirty;
     const changed = [...this.changed];
@@ -210,7 +218,8 @@ export class Renderer {
         created.push(section);
       }
       const list = section.querySelector(".people");
-      if (nodes.length === 1) insertSorted(list, nodes[0], byName, ".person");
+      if (this.blockSize) placeInBlocks(list, sortByKey(nodes, byName), byName, this.blockSize);
+      else if (nodes.length === 1) insertSorted(list, nodes[0], byName, ".person");
       else mergeSorted(list, sortByKey(nodes, byName), byName, ".person");
     }
     // New sections go into the page filled, each in one insert.

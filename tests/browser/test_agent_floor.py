@@ -152,3 +152,58 @@ def test_skip_to_search_is_the_first_tab_stop_and_slash_goes_to_the_search(
     expect(drawer).to_be_visible()
     axe_page.keyboard.press("/")
     assert axe_page.evaluate("document.getElementById('timeline').contains(document.activeElement)")
+
+
+BLOCKS = """() => [...document.querySelectorAll('#people section.team')].map(s =>
+  [s.dataset.team, [...s.querySelectorAll('.people-block')].map(b => b.childElementCount)])"""
+
+
+def test_a_team_lists_its_people_in_full_blocks_and_a_search_hides_the_empty_ones(
+    desktop: Any,
+) -> None:
+    snap = floor(PEOPLE)
+    fake_pages.open_view(desktop, "agent", snap, connect=False)
+    per_block = int(desktop.locator("#people").get_attribute("data-block"))
+    fire(desktop, "connect", None)
+    fire(desktop, "snapshot", snap)
+    cards = desktop.locator("#people .person")
+    expect(cards).to_have_count(PEOPLE)
+
+    def assert_blocks_full() -> None:
+        # Only a team's last block may be short: no short row in the middle of a team.
+        for team, sizes in desktop.evaluate(BLOCKS):
+            assert sizes and all(n == per_block for n in sizes[:-1]), (team, sizes)
+            assert 0 < sizes[-1] <= per_block, (team, sizes)
+
+    assert_blocks_full()
+    team03 = [p for p in snap["people"] if p["team"] == "Team 03"]
+    assert len(team03) > per_block  # the moves below cross a block boundary
+
+    # One arrival at the front of a team, one person moving to another team, and one
+    # leaving: the blocks stay full and the names in order across them.
+    newcomer = fake_pages.person("p-new", "Team 03", "busy") | {"name": "Aaron Aardvark"}
+    mover = team03[-1] | {"team": "Team 04"}
+    fire(desktop, "presence", {"seq": snap["seq"] + 1, "changes": [newcomer, mover]})
+    expect(desktop.locator('section[data-team="Team 04"] .person')).to_have_count(
+        sum(p["team"] == "Team 04" for p in snap["people"]) + 1
+    )
+    assert_blocks_full()
+    gone = team03[0]
+    people = [p for p in snap["people"] if p["id"] != gone["id"]]
+    people = [mover if p["id"] == mover["id"] else p for p in people] + [newcomer]
+    fire(desktop, "snapshot", snap | {"seq": snap["seq"] + 2, "people": people})
+    expect(cards).to_have_count(PEOPLE)
+    assert_blocks_full()
+    names = desktop.locator('section[data-team="Team 03"] .person').evaluate_all(
+        "ns => ns.map(n => n.dataset.name)"
+    )
+    assert names == _collated([p["name"] for p in people if p["team"] == "Team 03"])
+
+    # A search hides the blocks with nobody shown (they would keep their placeholder height).
+    desktop.locator("#search").fill(newcomer["name"])
+    expect(desktop.locator("#people .person:visible")).to_have_count(1)
+    expect(desktop.locator("#people .people-block:visible")).to_have_count(1)
+    desktop.locator("#search").fill("")
+    expect(desktop.locator("#people .people-block:visible")).to_have_count(
+        sum(len(sizes) for _, sizes in desktop.evaluate(BLOCKS))
+    )
