@@ -386,3 +386,14 @@ def test_each_action_has_one_audit_row_from_its_intent_and_unstorable_text_is_re
     ]
     assert ["intent" in json.loads(r.params) for r in rows] == [True, False, True, False]
     assert sim.sessions()[sid]["external_id"] == json.loads(rows[0].params)["intent"]
+
+
+def test_a_malformed_idempotency_key_is_refused_before_anything_is_sent(
+    sim: ScreenMeetSimHandle, start_dash: Callable[..., DashServer]
+) -> None:
+    """The API's one key rule (storage/idempotency.py), the same as the Glance actions'."""
+    server = start_dash()
+    refused = _post(server, BODY, key="short")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "bad_idempotency_key"
+    assert sim.sessions() == {}
