@@ -72,6 +72,9 @@ def test_a_team_below_its_minimum_shows_the_alert_and_clears_live(page: Any) -> 
     expect(field.locator(".staffing")).to_have_text(re.compile(r"online\s+2\s+/\s+min\s+2"))
     expect(field.locator(".team-alert")).to_be_hidden()
     assert _colour(desk) != _colour(field)  # and words and an icon, not colour alone
+    # "Below min" has a line kept for it: a team turning short moves nothing on the page.
+    height = desk.evaluate("el => el.getBoundingClientRect().height")
+    assert field.evaluate("el => el.getBoundingClientRect().height") == height
 
     # Cy comes online: two online, the tile is no longer short.
     fake_pages.fire(
@@ -80,6 +83,7 @@ def test_a_team_below_its_minimum_shows_the_alert_and_clears_live(page: Any) -> 
     expect(desk).not_to_have_attribute("data-short", "true")
     expect(desk.locator(".team-alert")).to_be_hidden()
     expect(desk.locator(".staffing-n")).to_have_text("2")
+    assert desk.evaluate("el => el.getBoundingClientRect().height") == height
 
 
 def test_a_person_over_the_away_limit_is_flagged_with_an_icon_and_words(page: Any) -> None:
