@@ -80,8 +80,11 @@ bench-recovery: install
 bench-browser: install
 	$(BIN)/python benchmarks/bench_browser.py $(ARGS)
 
+# The README's demo pictures, then the 5,000-person floor: the wall at 1920x1080 and 1280x720,
+# the agent view at 1440x900 and 390 px (docs/img; docs/accessibility.md shows them).
 screenshot: install
 	$(BIN)/python scripts/screenshot_wall.py docs/img
+	$(BIN)/python scripts/screenshot_wall.py --floor docs/img
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache node_modules

@@ -5,8 +5,9 @@ the demo people are spread over online, away and offline, then photographs `/wal
 in as the demo agent, `/` at 1920x1080 in Debian's Chromium via Playwright.
 
 `python scripts/screenshot_wall.py --floor docs/img`: a 5,000-person floor in 10 teams with
-thresholds (benchmarks/floor_server.py) on the wall at 1920x1080 and 1280x720:
-wall-5000-1920x1080.png and wall-5000-1280x720.png.
+thresholds (benchmarks/floor_server.py) on the wall at 1920x1080 and 1280x720
+(wall-5000-1920x1080.png, wall-5000-1280x720.png) and in the agent view at 1440x900 and on a
+390 px phone (agent-5000-1440x900.png, agent-5000-390x844.png).
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def _wait_up(url: str, deadline_s: float = 120) -> None:
 
 
 def floor(out_dir: str, people: int = 5000) -> None:
-    """The wall of a big floor, at the two common TV sizes."""
+    """The wall of a big floor at the two common TV sizes, and its agent view."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     port = _free_port()
@@ -132,6 +133,18 @@ def floor(out_dir: str, people: int = 5000) -> None:
                 path = out / f"wall-{people}-{width}x{height}.png"
                 page.screenshot(path=str(path))
                 print(path, page.locator("#page-indicator").inner_text().replace("\n", " "))
+                page.close()
+            # The agent view of the same floor on a laptop and a phone, every card built.
+            for width, height in ((1440, 900), (390, 844)):
+                page = browser.new_page(viewport={"width": width, "height": height})
+                page.goto(url + "/")
+                page.wait_for_selector('#connection-state[data-state="live"]')
+                page.wait_for_function(
+                    "(n) => document.querySelectorAll('#people .person').length >= n", arg=people
+                )
+                path = out / f"agent-{people}-{width}x{height}.png"
+                page.screenshot(path=str(path))
+                print(path)
                 page.close()
             browser.close()
     finally:
