@@ -53,7 +53,10 @@ export function fillSources(list, sources) {
         (src.stale ? ", stale" : "");
       item.firstChild.textContent = providerLabel(name);
       item.lastChild.textContent = src.status;
-      if (src.activity) item.append(" ", el("span", "source-activity", src.activity));
+      // "busy · Busy" says nothing twice: the activity only when it adds to the status.
+      if (src.activity && src.activity.toLowerCase() !== src.status) {
+        item.append(" ", el("span", "source-activity", src.activity));
+      }
       if (src.stale) item.append(el("span", "source-stale", "stale"));
       return item;
     });
