@@ -8,8 +8,6 @@ session per request."""
 from __future__ import annotations
 
 import json
-import random
-import socket
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +15,7 @@ from pathlib import Path
 
 import requests
 import sqlalchemy as sa
-from helpers import DashServer, wait_for
+from helpers import DashServer, free_port, wait_for
 from screenmeet_helpers import SM_PASSWORD, SM_PASSWORD_ENV, ScreenMeetSimHandle, screenmeet_section
 
 from presence_dash.storage.db import engine_for
@@ -55,20 +53,6 @@ def _failures(answers: list[requests.Response | None]) -> list[str]:
     ]
 
 
-def _port() -> int:
-    """A free port away from the shared test block (20000+): other pytest processes on this
-    machine count up from 20000 too, and eventlet's SO_REUSEPORT would let two dashboards
-    share a port, so our creates could reach someone else's dashboard."""
-    while True:
-        port = random.randint(24000, 31999)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-
-
 def _audit_rows(engine: sa.Engine) -> list[sa.Row]:
     query = sa.text(
         "SELECT result, status, params FROM audit_log WHERE action = 'screenmeet.create_session'"
@@ -97,7 +81,7 @@ def test_kill_9_during_concurrent_creates_leaves_no_orphan_and_no_duplicate(
     # The test sends ~2 x REQUESTS actions from one (unsigned) user within seconds.
     config.write_text(config.read_text() + '\n[auth]\naction_rate_limit = "10000 per minute"\n')
     env = {SM_PASSWORD_ENV: SM_PASSWORD}
-    first = dash_server(config, port=_port(), **env)
+    first = dash_server(config, port=free_port(), **env)
     keys = [str(uuid.uuid4()) for _ in range(REQUESTS)]
 
     sim.fault("slow", count=REQUESTS, delay_s=VENDOR_DELAY_S)
@@ -114,7 +98,7 @@ def test_kill_9_during_concurrent_creates_leaves_no_orphan_and_no_duplicate(
     # The crash hit work in progress: some answered, some not.
     assert 0 < len(answered) < REQUESTS
 
-    second = dash_server(config, port=_port(), **env)
+    second = dash_server(config, port=free_port(), **env)
     engine = engine_for(database_url)
     try:
         wait_for(lambda: _pending_intents(engine) == 0, 20, what="the reconcile pass")
