@@ -37,6 +37,8 @@ from presence_dash.storage.board_state import BoardStateStore
 from presence_dash.storage.db import engine_for
 from presence_dash.storage.history import HistoryStore
 from presence_dash.storage.migrations import prepare_at_start
+from presence_dash.visitors.feature import build_feature as build_visitors
+from presence_dash.visitors.feature import build_stored_feature as build_stored_visitors
 from presence_dash.web import alerts_api, api, auth_routes, health, hooks, pages, visitors_api
 from presence_dash.web import screenmeet as screenmeet_web
 from presence_dash.web.errors import register_error_handlers
@@ -231,19 +233,21 @@ def create_app(
     register_socket_handlers(socketio, runtime.hub, metrics, auth)
     if cluster is not None and role == "web":  # the leader's alerts and visitors, from Redis
         alerts_api.install_stored(app, runtime.hub)  # type: ignore[arg-type]
-        visitors_api.install_stored(app, settings, engine, clock, runtime.hub)  # type: ignore[arg-type]
+        visitors = build_stored_visitors(settings, engine, clock, runtime.hub)  # type: ignore[arg-type]
+        app.extensions[visitors_api.EXTENSION] = visitors
+        visitors_api.install(app)
         return app
-    visitor_push = visitors_api.install(
-        app,
-        emitter or socketio,  # a worker's lists go to Redis too, fenced
+    app.extensions[visitors_api.EXTENSION] = visitors = build_visitors(
+        settings,
         providers,
-        settings.server.push_interval_ms / 1000,
         engine,
         clock,
+        emitter or socketio,  # a worker's lists go to Redis too, fenced
         seq_floor=cluster.visitors_seq if cluster is not None else lambda: 0,
     )
-    if visitor_push is not None:
-        runtime.services.append(visitor_push)
+    visitors_api.install(app)
+    if visitors.push is not None:
+        runtime.services.append(visitors.push)
     runtime.services.append(alerts_api.install(app, runtime, emitter))
     return app
 

@@ -17,8 +17,11 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 
 from presence_dash.providers.base import PollingProvider, ProviderContext
+from presence_dash.visitors.source import VisitorSource
 
 ProviderFactory = Callable[[ProviderContext], PollingProvider]
+# The provider as the visitors feature's source: the one whose spec has it feeds the feature.
+VisitorSourceOf = Callable[[PollingProvider], VisitorSource]
 Spawn = Callable[[Callable[[], None]], Any]
 
 
@@ -138,6 +141,7 @@ class ProviderSpec:
     person_field: PersonIdField | None = None  # None: the provider observes no person
     simulator: SimulatorSpec | None = None
     demo: DemoSpec | None = None
+    visitor_source: VisitorSourceOf | None = None  # None: it sees no web-site visitors
 
 
 def load(ref: str) -> Callable[..., Any]:

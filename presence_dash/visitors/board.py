@@ -1,9 +1,9 @@
 """The visitor board: who is on the company web site right now, per Glance group.
 
 Pure state and logic, like board.py: callers pass the time in; nothing here does I/O. The
-Glance provider `replace_group`s each group after a `/query`; the push loop `publish`es a
-numbered snapshot when anything a user can see changed. A `visitors` event carries the whole
-list (it is short), so a client that missed one is whole again with the next.
+visitor source (visitors/source.py) `replace_group`s each group after a `/query`; the push
+loop `publish`es a numbered snapshot when anything a user can see changed. A `visitors` event
+carries the whole list (it is short), so a client that missed one is whole again with the next.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Where the routes read the visitor list: the Glance provider's own board where Glance is
-polled (role "all", a worker), the leading worker's latest `visitors` list in Redis on a web
-node (cluster/documents.py). Both answer the same body and the same look-ups."""
+"""Where the routes read the visitor list: the feature's board, which the visitor source feeds
+where it is polled (role "all", a worker), or the leading worker's latest `visitors` list in
+Redis on a web node (cluster/documents.py). Both answer the same body and the same look-ups."""
 
 from __future__ import annotations
 

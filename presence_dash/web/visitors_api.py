@@ -4,31 +4,24 @@
 /api/visitors/<visitor_id>/signal`. Both actions go through `_act`, the one place where a
 request becomes a signal (validation, idempotency, recording, error mapping); who may act is
 decided by the route table of the sign-in layer, by endpoint name. Every node can act: the
-list comes from the provider's board or, on a web node, from Redis (visitor_listing.py), and
-each signal is recorded in the shared database before it is sent (visitor_store.py).
+list comes from the feature's board or, on a web node, from Redis (visitors/listing.py), and
+each signal is recorded in the shared database before it is sent (visitors/store.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
-from flask_socketio import SocketIO
 
 from presence_dash.cluster.redis_link import RedisDown
-from presence_dash.config import Settings
 from presence_dash.core.clock import Clock
 from presence_dash.core.errors import error_body
-from presence_dash.providers import build_providers
-from presence_dash.providers.base import AuthFailed, PollingProvider, ProviderError
-from presence_dash.providers.glance.direct import DirectServerRefused
-from presence_dash.providers.glance.provider import GlanceProvider, VisitorGone
-from presence_dash.providers.glance.records import VISITOR_ID
+from presence_dash.providers.base import AuthFailed, ProviderError
 from presence_dash.storage.idempotency import (
     IDEMPOTENCY_HEADER,
     REPLAYED_HEADER,
@@ -46,77 +39,30 @@ from presence_dash.visitors.actions import (
     parse_group_id,
     parse_signal,
 )
-from presence_dash.visitors.listing import BoardListing, StoredListing, VisitorListing
-from presence_dash.visitors.push import VisitorPush
+from presence_dash.visitors.feature import VisitorFeature
+from presence_dash.visitors.listing import VisitorListing
+from presence_dash.visitors.source import DestinationRefused, VisitorGone, VisitorSource
 from presence_dash.visitors.store import KeyTaken, SignalLog, SignalRecord, SignalState
 from presence_dash.web.errors import error_response
 from presence_dash.web.screenmeet import current_actor
-
-if TYPE_CHECKING:
-    from presence_dash.cluster.web_feed import WebFeed
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("visitors", __name__, url_prefix="/api/visitors")
 
-EXTENSION = "presence_dash.visitors.board"
+EXTENSION = "visitors"
 GONE_MESSAGE = "visitor is no longer on the site"
 
 
-@dataclass
-class VisitorFeature:
-    """What the routes need; `source` (the signaller) is None when Glance is not configured."""
-
-    source: GlanceProvider | None
-    visitors: VisitorListing | None
-    signals: SignalLog
-    clock: Clock
-
-    def payload(self) -> dict[str, Any]:
-        if self.source is None or self.visitors is None:
-            return {"seq": 0, "enabled": False, "visitors": [], "counts": {}}
-        labels = {str(g): label for g, label in self.source.config.group_labels.items()}
-        return {"enabled": True, **self.visitors.listing(), "labels": labels}
-
-
-def install(
-    app: Flask,
-    socketio: SocketIO,
-    providers: Sequence[PollingProvider],
-    push_interval_s: float,
-    engine: sa.Engine,
-    clock: Clock,
-    seq_floor: Callable[[], int] = lambda: 0,
-) -> VisitorPush | None:
-    """Where Glance is polled: register the routes and the pages' first-paint data; return
-    the push loop to start with the runtime (None without Glance). `socketio` is a worker's
-    fenced emitter, `seq_floor` the visitors seq the last leader published."""
-    source = next((p for p in providers if isinstance(p, GlanceProvider)), None)
-    push = VisitorPush(socketio, source.visitors, push_interval_s, seq_floor) if source else None
-    listing = BoardListing(source.visitors) if source else None
-    _register(app, VisitorFeature(source, listing, SignalLog(engine), clock))
-    return push
-
-
-def install_stored(
-    app: Flask, settings: Settings, engine: sa.Engine, clock: Clock, feed: WebFeed
-) -> None:
-    """A web node: the list from Redis; signals sent by this node's own Glance client (it
-    polls nothing: the leading worker does)."""
-    built = build_providers(settings, clock, engine) if settings.providers.glance else []
-    source = next((p for p in built if isinstance(p, GlanceProvider)), None)
-    listing = StoredListing(feed, source.config.group_ids) if source else None
-    _register(app, VisitorFeature(source, listing, SignalLog(engine), clock))
-
-
-def _register(app: Flask, feature: VisitorFeature) -> None:
-    app.extensions[EXTENSION] = feature
+def install(app: Flask) -> None:
+    """Serve the feature the app factory keeps in `app.extensions[EXTENSION]`
+    (visitors/feature.py): the routes and the pages' first-paint data."""
     app.register_blueprint(bp)
 
     @app.context_processor
     def _visitors_for_pages() -> dict[str, Any]:
         try:
-            return {"visitors": feature.payload()}
+            return {"visitors": _feature().payload()}
         except RedisDown:  # a page that needs no data (sign-in) still renders
             return {}
 
@@ -152,7 +98,7 @@ def _act(
     if source is None or visitors is None:
         return error_response(503, "glance_disabled", "Glance is not configured")
     try:
-        if not VISITOR_ID.match(visitor_id):
+        if not source.valid_visitor_id(visitor_id):
             raise InvalidAction(
                 "bad_visitor_id", "visitor ids are 1-62 of A-Z a-z 0-9 - _ ~ (Glance's rule)"
             )
@@ -220,7 +166,7 @@ def _group(
 
 
 def _send(
-    source: GlanceProvider, visitor_id: str, group: int, msg: SignalMessage
+    source: VisitorSource, visitor_id: str, group: int, msg: SignalMessage
 ) -> tuple[SignalState, int, dict[str, Any]]:
     """Send a recorded signal: (how it went, status, body). FAILED: nothing (or nothing
     known) reached the visitor, so a retry with the key may send."""
@@ -228,7 +174,7 @@ def _send(
         sent = source.signal(group, visitor_id, msg.mtype, msg.data)
     except VisitorGone:
         return SignalState.GONE, 409, error_body("visitor_gone", GONE_MESSAGE)
-    except DirectServerRefused:
+    except DestinationRefused:
         return (
             SignalState.FAILED,
             502,

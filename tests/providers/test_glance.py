@@ -22,13 +22,15 @@ from presence_dash.providers.base import AuthFailed, UpdateFailed
 from presence_dash.providers.glance.config import GlanceConfig
 from presence_dash.providers.glance.direct import DirectServerRefused
 from presence_dash.providers.glance.provider import GlanceProvider, VisitorGone, login_key
+from presence_dash.visitors.board import VisitorBoard
 
 COBROWSE = {"func": "GLANCE.Cobrowse.Visitor.startSession"}
 
 
 def provider(handle: GlanceSimHandle, secret: str = API_KEY, **overrides: Any) -> GlanceProvider:
     config = GlanceConfig.model_validate(glance_section(handle, **overrides))
-    return GlanceProvider(config, secret, requests.Session(), utc_now)
+    board = VisitorBoard(config.group_ids)  # the visitors feature's, attached
+    return GlanceProvider(config, secret, requests.Session(), utc_now, board=board)
 
 
 def test_poll_lists_each_groups_visitors_with_what_glance_says_about_them(

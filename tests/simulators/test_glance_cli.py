@@ -12,6 +12,7 @@ from helpers import APP_PY, REPO_ROOT, free_port, start_process, wait_for
 from presence_dash.core.timefmt import utc_now
 from presence_dash.providers.glance.config import GlanceConfig
 from presence_dash.providers.glance.provider import GlanceProvider
+from presence_dash.visitors.board import VisitorBoard
 
 
 def test_simulate_glance_serves_demo_visitors_to_the_adapter(tmp_path: Path) -> None:
@@ -38,9 +39,10 @@ def test_simulate_glance_serves_demo_visitors_to_the_adapter(tmp_path: Path) -> 
                 "direct_allowlist": re.findall(r'"([^"]+)"', servers[1]),
             }
         )
-        glance = GlanceProvider(config, "k3y", requests.Session(), utc_now)
+        board = VisitorBoard(config.group_ids)
+        glance = GlanceProvider(config, "k3y", requests.Session(), utc_now, board=board)
         glance.poll()
-        visitors = glance.visitors.snapshot().visitors
+        visitors = board.snapshot().visitors
         assert len(visitors) >= 3  # the demo seeds 3-6 per group
         sent = glance.signal(72431, visitors[0].visitor_id, "signal", {"command": "ping"})
         assert sent.server in out.read_text()  # one of the printed presence servers

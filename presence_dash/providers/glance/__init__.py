@@ -5,9 +5,18 @@ it."""
 
 from __future__ import annotations
 
+from presence_dash.providers.base import PollingProvider
 from presence_dash.providers.glance.config import GlanceConfig
 from presence_dash.providers.glance.provider import GlanceProvider
 from presence_dash.providers.spec import DemoSpec, ProviderSpec, SimulatorSpec
+from presence_dash.visitors.source import VisitorSource
+
+
+def visitor_source(provider: PollingProvider) -> VisitorSource:
+    """The spec's factory built it, so it is ours."""
+    assert isinstance(provider, GlanceProvider)
+    return provider
+
 
 SPEC = ProviderSpec(
     name="glance",
@@ -19,4 +28,5 @@ SPEC = ProviderSpec(
         start=f"{__name__}.simulated:simulate", seeds="glance: visitors come and go"
     ),
     demo=DemoSpec(start=f"{__name__}.simulated:start_demo"),
+    visitor_source=visitor_source,
 )

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from presence_dash.visitors.source import DestinationRefused
+
 # A host name or IPv4 address, an optional port; no scheme, user info, path or query.
 _DIRECT = re.compile(
     r"^(?P<host>[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*)"
@@ -22,7 +24,7 @@ _DIRECT = re.compile(
 )
 
 
-class DirectServerRefused(ValueError):
+class DirectServerRefused(DestinationRefused):
     """The named presence server is malformed or not on the allowlist."""
 
 

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,6 +34,7 @@ from presence_dash.providers.base import (
 from presence_dash.providers.glance.config import GlanceConfig
 from presence_dash.providers.glance.direct import DirectAllowlist, DirectServer, check_direct
 from presence_dash.providers.glance.records import (
+    VISITOR_ID,
     MalformedRecords,
     is_present,
     parse_query,
@@ -45,20 +46,14 @@ from presence_dash.providers.http_errors import (
     retry_after_seconds,
 )
 from presence_dash.visitors.board import Visitor, VisitorBoard
+from presence_dash.visitors.source import SignalSent, VisitorGone
+
+__all__ = ["GlanceProvider", "SignalSent", "VisitorGone", "login_key"]
 
 log = logging.getLogger(__name__)
 
 RENEW_BEFORE = timedelta(seconds=60)
 LOGIN_KEY_SECONDS = 300  # the login key only has to outlive the authorization call
-
-
-class VisitorGone(Exception):
-    """Glance says the visitor is not on the site (any more)."""
-
-
-@dataclass(frozen=True)
-class SignalSent:
-    server: str  # the presence server that accepted it, as "host[:port]"
 
 
 @dataclass(frozen=True)
@@ -77,6 +72,10 @@ def login_key(api_key: str, partner_id: int, partner_user_id: str, expires: int)
 
 
 class GlanceProvider(PollingProvider):
+    """A presence provider that observes no person: each poll goes to the visitor board the
+    visitors feature attaches (visitors/source.py's VisitorSource); a web node's copy is
+    never polled and only signals."""
+
     name = "glance"
 
     def __init__(
@@ -87,7 +86,7 @@ class GlanceProvider(PollingProvider):
         clock: Clock,
         *,
         people: Sequence[Person] = (),
-        on_visitors_changed: Callable[[], None] = lambda: None,
+        board: VisitorBoard | None = None,
     ) -> None:
         super().__init__(people, http, clock)
         self.config = config
@@ -95,7 +94,7 @@ class GlanceProvider(PollingProvider):
         self.allowlist = DirectAllowlist.build(
             config.base_url, config.direct_allowlist, config.direct_scheme
         )
-        self.visitors = VisitorBoard(config.group_ids, on_dirty=on_visitors_changed)
+        self.visitors = board  # the feature's, once attached
         self._tokens: dict[int, _Token] = {}
         self._token_lock = threading.Lock()
         self._warn_once = WarnOnce(log, "glance: ignoring malformed data: ")
@@ -112,9 +111,28 @@ class GlanceProvider(PollingProvider):
     def poll_seconds(self) -> float:
         return self.config.poll_seconds
 
+    # -- the visitors feature's source (visitors/source.py) ---------------------------------
+
+    @property
+    def group_ids(self) -> list[int]:
+        return list(self.config.group_ids)
+
+    @property
+    def group_labels(self) -> Mapping[int, str]:
+        return self.config.group_labels
+
+    def attach(self, board: VisitorBoard) -> None:
+        self.visitors = board
+
+    def valid_visitor_id(self, visitor_id: str) -> bool:
+        return VISITOR_ID.match(visitor_id) is not None
+
     # -- polling: who is on the site --------------------------------------------------------
 
     def poll(self) -> list[Observation]:
+        board = self.visitors
+        if board is None:
+            raise RuntimeError("glance: polled before the visitors feature attached its board")
         for group_id in self.config.group_ids:
             body = self._call("GET", self._lb("/query"), group_id, {"groupid": str(group_id)})
             try:
@@ -123,7 +141,7 @@ class GlanceProvider(PollingProvider):
                 raise UpdateFailed(f"malformed query answer: {exc}") from None
             if skipped:
                 self._warn_once(f"{skipped} presence record(s) without a valid visitorid")
-            self.visitors.replace_group(group_id, visitors, self.clock())
+            board.replace_group(group_id, visitors, self.clock())
         return []  # visitors are not people: they go to the visitor board
 
     def lookup(self, group_id: int, visitor_id: str) -> Visitor | None:
@@ -181,7 +199,8 @@ class GlanceProvider(PollingProvider):
                 continue
             self._check(response)
             return SignalSent(str(server))
-        self.visitors.remove(group_id, visitor_id)
+        if self.visitors is not None:
+            self.visitors.remove(group_id, visitor_id)
         raise VisitorGone(visitor_id)
 
     # -- HTTP and tokens --------------------------------------------------------------------
