@@ -28,6 +28,11 @@ def object_id(name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"test:{name}"))
 
 
+def upn(name: str) -> str:
+    """A test person's user principal name in the simulated tenant."""
+    return f"{name}@{TENANT_DOMAIN}"
+
+
 @dataclass
 class TeamsSimHandle(SimControl):
     sim: graph_sim.GraphSim
@@ -43,6 +48,10 @@ class TeamsSimHandle(SimControl):
 
     def set_many(self, users: dict[str, dict[str, Any]]) -> None:
         self._post("/_sim/users", {"users": users})
+
+    def directory(self, users: dict[str, str]) -> None:
+        """Who `GET /users/{userPrincipalName}` finds: name -> object id."""
+        self._post("/_sim/directory", {"users": users})
 
     def remove(self, user_id: str) -> bool:
         response = self.http.delete(f"{self.url}/_sim/users/{user_id}", timeout=5)
@@ -76,6 +85,14 @@ class TeamsSimHandle(SimControl):
         return self.http.post(
             f"{self.url}/v1.0/communications/getPresencesByUserId",
             json={"ids": ids},
+            headers={"Authorization": f"Bearer {token or self.token()}"},
+            timeout=5,
+        )
+
+    def batch(self, requests_: list[dict[str, Any]], token: str | None = None) -> requests.Response:
+        return self.http.post(
+            f"{self.url}/v1.0/$batch",
+            json={"requests": requests_},
             headers={"Authorization": f"Bearer {token or self.token()}"},
             timeout=5,
         )

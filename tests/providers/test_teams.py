@@ -1,7 +1,8 @@
 """The Teams adapter against the Graph simulator over real HTTP: mapping on the wire, batches
 of 650, the token cache and its renewal, a token that lapses mid-run, throttling with
-Retry-After, 5xx and malformed answers, refused credentials; and the same adapter against an
-independent fake written from the docs' examples alone (not from the simulator)."""
+Retry-After, 5xx and malformed answers, refused credentials, people named by user principal
+name (looked up 20 to a $batch and cached); and the same adapter against an independent fake
+written from the docs' examples alone (not from the simulator)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from teams_helpers import (
     object_id,
     running_teams_sim,
     teams_config,
+    upn,
 )
 
 from presence_dash.core.board import PresenceBoard
@@ -309,6 +311,127 @@ def test_from_context_reads_the_section_and_its_secret(sim: TeamsSimHandle) -> N
     )
 
 
+# -- people named by user principal name -------------------------------------------------------
+
+
+def test_a_upn_person_gets_their_presence_whatever_the_case(sim: TeamsSimHandle) -> None:
+    sim.directory({upn("Ada"): ADA})
+    sim.set(ADA, "Busy", "InAMeeting")
+    people = [Person("ada", "Ada", "T", {"teams": upn("ada").upper()})]
+    assert by_person(provider(sim.url, people=people)) == {
+        "ada": (Status.BUSY, "In a meeting", "Busy/InAMeeting")
+    }
+    assert [r["requests"] for r in sim.requests("batch")] == [1]
+
+
+def test_guid_and_upn_people_mix_and_one_user_named_both_ways_is_asked_once(
+    sim: TeamsSimHandle,
+) -> None:
+    sim.directory({upn("ada"): ADA, upn("bob"): BOB})
+    sim.set(ADA, "Away", "Away")
+    sim.set(BOB, "Busy", "InACall")
+    sim.set(CY, "Available", "Available")
+    people = [
+        Person("ada", "Ada", "T", {"teams": upn("ada")}),
+        Person("ada-wall", "Ada", "Wall", {"teams": ADA}),
+        Person("bob", "Bob", "T", {"teams": upn("bob")}),
+        Person("cy", "Cy", "T", {"teams": CY}),
+    ]
+    p = provider(sim.url, people=people)
+    assert {k: v[0] for k, v in by_person(p).items()} == {
+        "ada": Status.AWAY,
+        "ada-wall": Status.AWAY,
+        "bob": Status.BUSY,
+        "cy": Status.ONLINE,
+    }
+    assert [r["ids"] for r in sim.requests()] == [3]
+    assert p.requests_last_poll == 2  # one $batch, one presence request
+    assert p.health_warning is None
+
+
+def test_an_unknown_upn_is_unknown_and_named_in_the_health_strip(sim: TeamsSimHandle) -> None:
+    sim.directory({upn("ada"): ADA})
+    sim.set(ADA, "Available", "Available")
+    people = [
+        Person("ada", "Ada", "T", {"teams": upn("ada")}),
+        Person("ghost", "Ghost", "T", {"teams": "ghost@contoso.com"}),
+    ]
+    p = provider(sim.url, people=people)
+    assert by_person(p) == {
+        "ada": (Status.ONLINE, None, "Available/Available"),
+        "ghost": (Status.UNKNOWN, None, "no such user"),
+    }
+    assert p.health_warning == (
+        "Graph has no user ghost@contoso.com (check the user principal name, or use the object id)"
+    )
+
+
+def test_when_nobody_is_known_both_warnings_show_and_long_lists_are_counted(
+    sim: TeamsSimHandle,
+) -> None:
+    people = [Person(f"g{n}", "G", "T", {"teams": f"g{n}@contoso.com"}) for n in range(5)]
+    p = provider(sim.url, people=people)
+    assert {o.status for o in p.poll()} == {Status.UNKNOWN}
+    assert p.health_warning == (
+        "Teams knows none of the 5 configured users (object ids from another tenant, or no "
+        "Teams licence?); Graph has no user g0@contoso.com, g1@contoso.com, g2@contoso.com "
+        "and 2 more (check the user principal name, or use the object id)"
+    )
+    assert sim.requests() == []  # nobody resolved: no presence request at all
+
+
+def test_without_user_read_all_the_error_names_the_permission(sim: TeamsSimHandle) -> None:
+    sim.directory({upn("ada"): ADA})
+    sim.settings(user_read_granted=False)
+    people = [Person("ada", "Ada", "T", {"teams": upn("ada")})]
+    with pytest.raises(AuthFailed) as err:
+        provider(sim.url, people=people).poll()
+    assert str(err.value) == (
+        f"forbidden looking up {upn('ada')} (the app needs the application permission "
+        "User.Read.All with admin consent)"
+    )
+    # Object ids alone need no lookup and so no User.Read.All.
+    sim.set(BOB, "Busy", "Busy")
+    guid_only = [Person("bob", "Bob", "T", {"teams": BOB})]
+    assert by_person(provider(sim.url, people=guid_only))["bob"][0] == Status.BUSY
+
+
+def test_lookups_go_20_to_a_batch_are_cached_and_refreshed_daily(sim: TeamsSimHandle) -> None:
+    ids = {upn(f"u{n}"): object_id(f"u{n}") for n in range(45)}
+    sim.directory(ids)
+    sim.set_many({i: {"availability": "Busy", "activity": "Busy"} for i in ids.values()})
+    people = [Person(f"u{n}", "U", "T", {"teams": name}) for n, name in enumerate(ids)]
+    clock = Clock()
+    p = provider(sim.url, people=people, monotonic=clock)
+    assert {o.status for o in p.poll()} == {Status.BUSY}
+    assert [r["requests"] for r in sim.requests("batch")] == [20, 20, 5]
+    assert p.requests_last_poll == 4
+    clock.now += 86_399
+    p.poll()
+    assert len(sim.requests("batch")) == 3  # still the cached object ids
+    assert p.requests_last_poll == 1
+    renamed = object_id("u0-recreated")
+    sim.directory({upn("u0"): renamed})
+    sim.set(renamed, "Away", "Away")
+    clock.now += 2
+    assert by_person(p)["u0"][0] == Status.AWAY  # a day on: looked up again
+    assert [r["requests"] for r in sim.requests("batch")][3:] == [20, 20, 5]
+
+
+def test_a_token_that_lapses_before_a_lookup_is_renewed_once(sim: TeamsSimHandle) -> None:
+    sim.directory({upn("ada"): ADA})
+    sim.set(ADA, "Busy", "Busy")
+    people = [Person("ada", "Ada", "T", {"teams": upn("ada")})]
+    clock = Clock()
+    p = provider(sim.url, people=people, monotonic=clock, upn_refresh_seconds=60)
+    p.poll()
+    sim.expire_tokens()
+    clock.now += 61  # the lookups are due; the token still looks fresh to the adapter
+    assert by_person(p)["ada"][0] == Status.BUSY
+    assert p.graph.tokens_fetched == 2
+    assert len(sim.requests("batch")) == 2
+
+
 # -- an independent fake, from the docs' examples only -----------------------------------------
 
 # cloudcommunications-getpresencesbyuserid.md, "Examples": the request's ids and the response.
@@ -321,6 +444,10 @@ DOC_RESPONSE = {
 }
 # v2-oauth2-client-creds-grant-flow.md, "Successful response".
 DOC_TOKEN = {"token_type": "Bearer", "expires_in": 3599, "access_token": "eyJ0eXAiOiJKV1Qi.doc"}
+# user-get.md, "Example 1": the response (shortened to what the adapter reads).
+DOC_USER = {"userPrincipalName": "AdeleV@contoso.com", "id": "87d349ed-44d7-43e1-9a83-5f2406dee5bd"}
+# json-batching.md: "responses", each with the request's id, a status and a body.
+DOC_NOT_FOUND = {"error": {"code": "Request_ResourceNotFound", "message": "Resource not found."}}
 # throttling.md: 429 with a Retry-After header (seconds).
 DOC_THROTTLED = {"error": {"code": "TooManyRequests", "message": "Please retry again later."}}
 
@@ -360,6 +487,19 @@ class DocFake(BaseHTTPRequestHandler):
                 self._answer(200, {"value": self.value_override})
             else:
                 self._answer(200, DOC_RESPONSE)
+        elif self.path == "/v1.0/$batch":
+            body = json.loads(raw)
+            self.calls.append(("batch", body))
+            requests_ = body.get("requests") or []
+            ok = 0 < len(requests_) <= 20 and all(r.get("method") == "GET" for r in requests_)
+            known = f"/users/{DOC_USER['userPrincipalName']}?$select=id,userPrincipalName"
+            answers = [
+                {"id": r["id"], "status": 200, "body": DOC_USER}
+                if r.get("url", "").lower() == known.lower()
+                else {"id": r["id"], "status": 404, "body": DOC_NOT_FOUND}
+                for r in requests_
+            ]
+            self._answer(200 if ok else 400, {"responses": answers[::-1]})
         else:
             self._answer(404, {"error": {"code": "NotFound", "message": self.path}})
 
@@ -430,3 +570,36 @@ def test_unusable_items_and_strangers_are_skipped(doc_fake: tuple[str, type[DocF
         "a": (Status.UNKNOWN, None, "missing"),
         "b": (Status.BUSY, "In a call", "Busy/InACall"),
     }
+
+
+def test_upns_resolve_against_the_docs_batch_and_user_examples(
+    doc_fake: tuple[str, type[DocFake]],
+) -> None:
+    url, handler = doc_fake
+    handler.value_override.append(
+        {"id": DOC_USER["id"], "availability": "Away", "activity": "Away"}
+    )
+    people = [
+        Person("adele", "Adele", "T", {"teams": "adelev@contoso.com"}),
+        Person("nobody", "Nobody", "T", {"teams": "nobody@contoso.com"}),
+    ]
+    assert by_person(provider(url, people=people)) == {
+        "adele": (Status.AWAY, "Away", "Away/Away"),
+        "nobody": (Status.UNKNOWN, None, "no such user"),
+    }
+    assert [kind for kind, _ in handler.calls] == ["token", "batch", "presences"]
+    assert handler.calls[1][1] == {
+        "requests": [
+            {
+                "id": "0",
+                "method": "GET",
+                "url": "/users/adelev@contoso.com?$select=id,userPrincipalName",
+            },
+            {
+                "id": "1",
+                "method": "GET",
+                "url": "/users/nobody@contoso.com?$select=id,userPrincipalName",
+            },
+        ]
+    }
+    assert handler.calls[2][1] == {"ids": [DOC_USER["id"]]}

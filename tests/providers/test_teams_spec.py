@@ -8,21 +8,48 @@ import threading
 import pytest
 import requests
 
+from presence_dash.config import ConfigError, settings_from_dict
 from presence_dash.core.model import Person, Status
 from presence_dash.core.timefmt import utc_now
 from presence_dash.providers.spec import DemoContext, SimulateArgs, SimulateUsageError, load
 from presence_dash.providers.teams import SPEC, TeamsConfig, TeamsProvider
 
 
-def test_the_person_id_is_an_object_id_under_teams_id() -> None:
+def test_the_person_id_is_an_object_id_or_a_upn_under_teams_id() -> None:
     field = SPEC.person_field
     assert field is not None and field.key == "teams_id" and field.validate is not None
     assert field.validate(" FA8BF3DC-ECA7-46B7-BAD1-DB199B62AFC3 ") == (
         "FA8BF3DC-ECA7-46B7-BAD1-DB199B62AFC3"
     )
-    for bad in ("ada@contoso.com", "fa8bf3dc-eca7-46b7-bad1", "not-a-guid"):
-        with pytest.raises(ValueError, match="Entra ID object id"):
+    for good in (
+        "ada@contoso.com",
+        " Ada.Lovelace@Contoso.onmicrosoft.com ",
+        "adele_adatum.com#EXT#@contoso.onmicrosoft.com",
+        "$ops@contoso.com",
+    ):
+        assert field.validate(good) == good.strip()
+    for bad in (
+        "fa8bf3dc-eca7-46b7-bad1",
+        "not-a-guid",
+        "ada",
+        "ada@contoso",
+        "ada@@contoso.com",
+        "a da@contoso.com",
+        "ada/x@contoso.com",
+        "ada@-contoso.com",
+        "x" * 102 + "@contoso.com",  # 114 characters: Entra allows 113
+    ):
+        with pytest.raises(ValueError, match=r"object id .* or a user principal name"):
             field.validate(bad)
+
+
+def test_a_bad_teams_id_names_the_person_and_the_key() -> None:
+    people = [{"id": f"p{n}", "name": "P", "teams_id": f"p{n}@contoso.com"} for n in range(4)]
+    people[3]["teams_id"] = "p3@contoso"
+    with pytest.raises(ConfigError) as err:
+        settings_from_dict({"people": people}, {})
+    assert str(err.value).startswith("people[3].teams_id: ")
+    assert "'p3@contoso'" in str(err.value) and "user principal name" in str(err.value)
 
 
 def test_the_demo_part_is_a_working_teams_section() -> None:

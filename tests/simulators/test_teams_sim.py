@@ -224,3 +224,87 @@ def test_the_simulator_shares_no_code_with_the_adapter() -> None:
     assert not {m for level, m in imported if level == 1} & adapter
     assert all("providers.teams" not in m for _, m in imported)
     assert all("providers.teams" not in n for n in imported_names)
+
+
+# -- the directory: users by user principal name, alone and in $batch -----------------------
+
+
+def _get_user(sim: TeamsSimHandle, path: str) -> requests.Response:
+    return requests.get(
+        f"{sim.url}/v1.0/users/{path}",
+        headers={"Authorization": f"Bearer {sim.token()}"},
+        timeout=5,
+    )
+
+
+def test_users_are_found_by_upn_in_any_case_or_by_object_id(sim: TeamsSimHandle) -> None:
+    sim.directory({"Ada.Lovelace@contoso.com": ADA})
+    for path in ("ada.lovelace@contoso.com", "ADA.LOVELACE%40contoso.com", ADA.upper()):
+        response = _get_user(sim, path + "?$select=id,userPrincipalName")
+        assert response.status_code == 200, (path, response.text)
+        assert response.json()["id"] == ADA
+        assert response.json()["userPrincipalName"] == "Ada.Lovelace@contoso.com"
+
+
+def test_an_unknown_user_is_a_404_and_a_leading_dollar_needs_the_quoted_form(
+    sim: TeamsSimHandle,
+) -> None:
+    response = _get_user(sim, "nobody@contoso.com")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "Request_ResourceNotFound"
+    sim.directory({"$ops@contoso.com": BOB})
+    assert _get_user(sim, "$ops@contoso.com").status_code == 400
+    assert _get_user(sim, "$ops@contoso.com").json()["error"]["code"] == "BadRequest"
+    answer = sim.batch([{"id": "1", "method": "GET", "url": "/users('$ops@contoso.com')"}])
+    assert answer.json()["responses"][0]["body"]["id"] == BOB
+
+
+def test_without_user_read_all_lookups_are_forbidden(sim: TeamsSimHandle) -> None:
+    sim.directory({"ada@contoso.com": ADA})
+    sim.settings(user_read_granted=False)
+    response = _get_user(sim, "ada@contoso.com")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "Authorization_RequestDenied"
+    batch = sim.batch([{"id": "1", "method": "GET", "url": "/users/ada@contoso.com"}])
+    assert batch.status_code == 200  # the batch itself succeeds; its one answer does not
+    assert batch.json()["responses"][0]["status"] == 403
+
+
+def test_batch_answers_each_request_with_its_own_status_in_another_order(
+    sim: TeamsSimHandle,
+) -> None:
+    sim.directory({"ada@contoso.com": ADA, "bob@contoso.com": BOB})
+    requests_ = [
+        {"id": str(n), "method": "GET", "url": f"/users/{name}?$select=id,userPrincipalName"}
+        for n, name in enumerate(["ada@contoso.com", "nobody@contoso.com", "BOB@contoso.com"])
+    ]
+    responses = sim.batch(requests_).json()["responses"]
+    assert [r["id"] for r in responses] == ["2", "1", "0"]
+    assert {r["id"]: (r["status"], r["body"].get("id")) for r in responses} == {
+        "0": (200, ADA),
+        "1": (404, None),
+        "2": (200, BOB),
+    }
+    assert sim.requests("batch")[-1]["requests"] == 3
+
+
+def test_batch_takes_at_most_20_requests_and_checks_the_token(sim: TeamsSimHandle) -> None:
+    many = [{"id": str(n), "method": "GET", "url": "/users/x@contoso.com"} for n in range(21)]
+    response = sim.batch(many)
+    assert response.status_code == 400
+    assert "20" in response.json()["error"]["message"]
+    assert sim.batch(many[:20]).status_code == 200
+    assert sim.batch(many[:1], token="not-a-token").status_code == 401
+    duplicate = sim.batch([many[0], many[0]])
+    assert duplicate.status_code == 400
+
+
+def test_the_quoted_form_works_on_its_own_too(sim: TeamsSimHandle) -> None:
+    sim.directory({"$ops@contoso.com": BOB})
+    response = requests.get(
+        f"{sim.url}/v1.0/users('$ops@contoso.com')",
+        headers={"Authorization": f"Bearer {sim.token()}"},
+        timeout=5,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == BOB

@@ -14,7 +14,12 @@ from presence_dash.providers.spec import (
     SimulatorOption,
     SimulatorSpec,
 )
-from presence_dash.providers.teams.config import PERSON_FIELD, TeamsConfig, check_object_id
+from presence_dash.providers.teams.config import (
+    PERSON_FIELD,
+    TeamsConfig,
+    check_object_id,
+    check_teams_id,
+)
 from presence_dash.providers.teams.provider import NAME, TeamsProvider
 
 SPEC = ProviderSpec(
@@ -22,7 +27,7 @@ SPEC = ProviderSpec(
     label="Microsoft Teams",
     config_model=TeamsConfig,
     factory=TeamsProvider.from_context,
-    person_field=PersonIdField(PERSON_FIELD, check_object_id),
+    person_field=PersonIdField(PERSON_FIELD, check_teams_id),
     simulator=SimulatorSpec(
         start=f"{__name__}.simulated:simulate",
         options=(
@@ -37,4 +42,12 @@ SPEC = ProviderSpec(
     ),
 )
 
-__all__ = ["NAME", "PERSON_FIELD", "SPEC", "TeamsConfig", "TeamsProvider", "check_object_id"]
+__all__ = [
+    "NAME",
+    "PERSON_FIELD",
+    "SPEC",
+    "TeamsConfig",
+    "TeamsProvider",
+    "check_object_id",
+    "check_teams_id",
+]

@@ -33,21 +33,37 @@ GUID = r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$"
 # `teams`: next to the `team` column that would read as a list of teams.
 PERSON_FIELD = "teams_id"
 MAX_IDS_PER_REQUEST = 650  # getPresencesByUserId: "Maximum of 650 user IDs ... per API request"
+MAX_BATCH_REQUESTS = 20  # JSON batching: "up to 20 requests" in one $batch
+# A user principal name is an email-shaped sign-in name (alias@domain): one `@`, no spaces,
+# a dotted domain. B2B guests' `#EXT#` names fit too (the `#` is escaped on the wire).
+UPN = re.compile(
+    r"^[^@\s/\\?]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
 
 
 def is_object_id(value: str) -> bool:
     return bool(OBJECT_ID.match(value))
 
 
-def check_object_id(value: str) -> str:
-    """The person-id validator: an Entra object id (a GUID; Graph's presence calls take no
-    user principal names)."""
-    if not is_object_id(value.strip()):
+def is_upn(value: str) -> bool:
+    return bool(UPN.match(value)) and len(value) <= 113  # Entra's UPN limit: 113 characters
+
+
+def check_teams_id(value: str) -> str:
+    """The person-id validator: an Entra object id (a GUID), or a user principal name that
+    the provider looks up through Graph (docs/providers/teams.md, "User principal names")."""
+    value = value.strip()
+    if not (is_object_id(value) or is_upn(value)):
         raise ValueError(
             "expected an Entra ID object id (a GUID such as "
-            "fa8bf3dc-eca7-46b7-bad1-db199b62afc3), not a user principal name"
+            "fa8bf3dc-eca7-46b7-bad1-db199b62afc3) or a user principal name (such as "
+            f"adele.vance@contoso.com), not {value[:60]!r}"
         )
-    return value.strip()
+    return value
+
+
+check_object_id = check_teams_id  # the name this validator had before UPNs were accepted
 
 
 # availability -> status. Busy wins over everything when sources disagree (rules.PRECEDENCE),
@@ -106,7 +122,8 @@ def folded(table: Mapping[str, StateMapping]) -> dict[str, StateMapping]:
 
 class TeamsConfig(ProviderCommon):
     """Client credentials for an Entra ID app registration with the application permission
-    `Presence.Read.All` (admin consent)."""
+    `Presence.Read.All` (admin consent), and `User.Read.All` too when people are named by
+    user principal name."""
 
     base_url: HttpUrl = "https://graph.microsoft.com/v1.0"
     login_url: HttpUrl = "https://login.microsoftonline.com"
@@ -123,6 +140,9 @@ class TeamsConfig(ProviderCommon):
     # A token is renewed this long before `expires_in` runs out (at most halfway through its
     # life), so no request goes out with a token about to lapse.
     token_renew_seconds: float = Field(300, ge=0, le=3600)
+    # How long a user principal name -> object id lookup is trusted: a renamed or re-created
+    # account is picked up within this time (or on restart).
+    upn_refresh_seconds: float = Field(86400, ge=60, le=30 * 86400)
     # Graph value -> status (or {status, activity}), merged over the defaults above.
     availability_map: StateMap = {}
     activity_map: StateMap = {}

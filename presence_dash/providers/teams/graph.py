@@ -1,6 +1,8 @@
 """The Microsoft Graph calls: a client-credentials token from Entra ID, cached and renewed
-before it lapses, and `POST /communications/getPresencesByUserId` in batches of at most 650
-ids. Failures become the typed errors of providers/base.py with short, secret-free messages.
+before it lapses, `POST /communications/getPresencesByUserId` in batches of at most 650
+ids, and user principal name -> object id lookups (`GET /users/{upn}`) sent 20 at a time
+through JSON batching (`POST /$batch`). Failures become the typed errors of
+providers/base.py with short, secret-free messages.
 Wire details and their sources: docs/providers/teams.md.
 """
 
@@ -11,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -20,12 +23,17 @@ from presence_dash.providers.http_errors import (
     request_failed,
     retry_after_seconds,
 )
-from presence_dash.providers.teams.config import TeamsConfig
+from presence_dash.providers.teams.config import MAX_BATCH_REQUESTS, TeamsConfig
 
 log = logging.getLogger(__name__)
 
 PRESENCES_PATH = "/communications/getPresencesByUserId"
+BATCH_PATH = "/$batch"
 TOKEN_PATH = "/{tenant}/oauth2/v2.0/token"
+PRESENCE_PERMISSION = "Presence.Read.All"
+# Get user lists User.Read.All as the least privileged application permission (its table
+# has no User.ReadBasic.All for apps): docs/providers/teams.md, "User principal names".
+USER_PERMISSION = "User.Read.All"
 DEFAULT_EXPIRES_IN_S = 3599.0  # what the docs' example answers when a reply leaves it out
 
 
@@ -48,7 +56,7 @@ class GraphClient:
         self.http = http
         self._monotonic = monotonic
         self._token: _Token | None = None
-        self.requests_made = 0  # presence requests, for the requests-per-poll metric
+        self.requests_made = 0  # Graph requests (presence and $batch), for the metric
         self.tokens_fetched = 0
 
     def presences(self, ids: list[str]) -> list[Any]:
@@ -59,21 +67,44 @@ class GraphClient:
             items.extend(self._fetch(ids[start : start + size]))
         return items
 
+    def object_ids(self, upns: list[str]) -> dict[str, str | None]:
+        """Each user principal name's object id (lower case), or None where Graph has no such
+        user (its 404); keyed by the name as given."""
+        found: dict[str, str | None] = {}
+        for start in range(0, len(upns), MAX_BATCH_REQUESTS):
+            found.update(self._lookup(upns[start : start + MAX_BATCH_REQUESTS]))
+        return found
+
+    def _lookup(self, upns: list[str]) -> dict[str, str | None]:
+        requests_ = [
+            {"id": str(n), "method": "GET", "url": _user_url(upn)} for n, upn in enumerate(upns)
+        ]
+        body = _json_body(
+            self._post_with_token(BATCH_PATH, {"requests": requests_}, USER_PERMISSION)
+        )
+        responses = body.get("responses") if isinstance(body, dict) else None
+        if not isinstance(responses, list):
+            raise UpdateFailed("malformed response: no 'responses' list in the $batch answer")
+        # Answers may come in any order: matched back by their `id`.
+        by_id = {r.get("id"): r for r in responses if isinstance(r, dict)}
+        found: dict[str, str | None] = {}
+        for n, upn in enumerate(upns):
+            found[upn] = _object_id(upn, by_id.get(str(n)))
+        return found
+
     def _fetch(self, ids: list[str]) -> list[Any]:
-        response = self._post_with_token({"ids": ids})
-        try:
-            body = response.json()
-        except ValueError:
-            raise UpdateFailed("malformed response: body is not JSON") from None
+        body = _json_body(self._post_with_token(PRESENCES_PATH, {"ids": ids}, PRESENCE_PERMISSION))
         value = body.get("value") if isinstance(body, dict) else None
         if not isinstance(value, list):
             raise UpdateFailed("malformed response: no 'value' list of presences")
         return value
 
-    def _post_with_token(self, body: dict[str, Any]) -> requests.Response:
+    def _post_with_token(
+        self, path: str, body: dict[str, Any], permission: str
+    ) -> requests.Response:
         """POST with the cached token; a 401 gets a new token once (it may have been revoked
         or have lapsed early), a second 401 needs a human."""
-        url = self.config.base_url.rstrip("/") + PRESENCES_PATH
+        url = self.config.base_url.rstrip("/") + path
         timeout = self.config.timeout_seconds
         for attempt in (1, 2):
             headers = {
@@ -94,11 +125,7 @@ class GraphClient:
             if response.status_code == 401:
                 raise AuthFailed(describe_http_error(response, "Graph refused a fresh token"))
             if response.status_code == 403:
-                raise AuthFailed(
-                    describe_http_error(response, "forbidden")
-                    + " (the app needs the application permission Presence.Read.All with"
-                    " admin consent)"
-                )
+                raise AuthFailed(describe_http_error(response, "forbidden") + _needs(permission))
             raise UpdateFailed(
                 describe_http_error(response), retry_after=retry_after_seconds(response)
             )
@@ -144,6 +171,56 @@ class GraphClient:
         # Counted from when we asked, not when the answer came: never later than Entra's.
         margin = min(config.token_renew_seconds, lifetime / 2)
         return _Token(body["access_token"], asked_at + lifetime - margin)
+
+
+def _needs(permission: str) -> str:
+    return f" (the app needs the application permission {permission} with admin consent)"
+
+
+def _user_url(upn: str) -> str:
+    """`/users/{upn}`, with Get user's two escapes: a `#` (B2B guests' `#EXT#`) as `%23`, and
+    a name that begins with `$` in the `/users('...')` form (else a 400)."""
+    quoted = quote(upn, safe="@!$&'()*+,;=-._~")
+    if upn.startswith("$"):
+        return f"/users('{quoted}')?$select=id,userPrincipalName"
+    return f"/users/{quoted}?$select=id,userPrincipalName"
+
+
+def _object_id(upn: str, answer: Any) -> str | None:
+    if not isinstance(answer, dict):
+        raise UpdateFailed(f"malformed response: $batch has no answer for {upn}")
+    status, body = answer.get("status"), answer.get("body")
+    if status == 404:
+        return None
+    if status == 403:
+        raise AuthFailed(f"forbidden looking up {upn}{_needs(USER_PERMISSION)}")
+    if status != 200:
+        error = body.get("error") if isinstance(body, dict) else None
+        message = error.get("message") if isinstance(error, dict) else None
+        headers = answer.get("headers")
+        retry = headers.get("Retry-After") if isinstance(headers, dict) else None
+        raise UpdateFailed(
+            f"HTTP {status} looking up {upn}" + (f": {message}" if message else ""),
+            retry_after=_seconds(retry),
+        )
+    object_id = body.get("id") if isinstance(body, dict) else None
+    if not isinstance(object_id, str):
+        raise UpdateFailed(f"malformed response: the user {upn} has no 'id'")
+    return object_id.strip().lower()
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _json_body(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise UpdateFailed("malformed response: body is not JSON") from None
 
 
 def _json_or_none(response: requests.Response) -> Any:

@@ -8,7 +8,11 @@ with `{"ids": [...]}`: at most 650 ids (more is a 400), 1,500 requests per 30 s 
 before a 429 with `Retry-After`, Graph's error body `{"error": {"code", "message",
 "innerError"}}`, a 401 `InvalidAuthenticationToken` for a lapsed token, a 403 without the
 `Presence.Read.All` consent. Ids that are no Teams user come back `PresenceUnknown`
-(`unknown_ids = "omit"` leaves them out instead, which the docs do not rule out).
+(`unknown_ids = "omit"` leaves them out instead, which the docs do not rule out). The
+directory answers `GET /v1.0/users/{id | userPrincipalName}` (names matched without regard
+to case, the `/users('$name@x')` form too, 404 `Request_ResourceNotFound` for nobody, 403
+`Authorization_RequestDenied` without `User.Read.All`), alone or inside `POST /v1.0/$batch`
+(at most 20 requests, answers in any order: here reversed, each with its own status).
 Shares no code with the adapter (providers/teams/{config,graph,mapping,provider}.py) so each
 can catch the other's mistakes; it uses only the simulators' shared `/_sim/` routes.
 
@@ -30,6 +34,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, Response, jsonify, request
 
@@ -37,6 +42,8 @@ from presence_dash.simulators.control import add_fault_route
 
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 MAX_IDS = 650
+MAX_BATCH = 20
+USER_PATH = re.compile(r"^/users(?:/(?P<plain>[^/()]+)|\('(?P<quoted>[^']+)'\))$")
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 FAULT_KINDS = {"429", "500", "503", "401", "slow", "malformed", "not_json", "token_500"}
 
@@ -94,10 +101,13 @@ class GraphSim:
     client_secret: str = "secret"
     token_ttl_s: float = 3599.0
     permission_granted: bool = True  # Presence.Read.All with admin consent
+    user_read_granted: bool = True  # User.Read.All with admin consent
     unknown_ids: str = "unknown"  # "unknown" (PresenceUnknown) | "omit"
     rate_limit: int = 1500  # requests per `rate_window_s` per app and tenant
     rate_window_s: float = 30.0
     users: dict[str, GraphUser] = field(default_factory=dict)  # by lower-case object id
+    # casefolded user principal name -> (the name as written, its object id)
+    directory: dict[str, tuple[str, str]] = field(default_factory=dict)
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (monotonic)
     recent: deque[float] = field(default_factory=deque)  # presence request times
     faults: deque[dict[str, Any]] = field(default_factory=deque)
@@ -115,6 +125,42 @@ class GraphSim:
             old = self.users.get(key)
             seq = old.sequence + 1 if old else 1
             self.users[key] = GraphUser(availability, activity, out_of_office, seq)
+
+    def add_directory_user(self, upn: str, user_id: str) -> None:
+        with self.lock:
+            self.directory[upn.casefold()] = (upn, user_id)
+
+    def lookup_user(self, url: str) -> tuple[int, dict[str, Any]]:
+        """One `GET /users/{id | userPrincipalName}` (url relative to /v1.0): status, body."""
+        parts = urlsplit(url if url.startswith("/") else "/" + url)
+        match = USER_PATH.match(parts.path)
+        if match is None:
+            return 400, _error_body("BadRequest", f"Resource not found for the segment {url!r}.")
+        key = unquote(match["plain"] or match["quoted"])
+        if match["plain"] and key.startswith("$"):
+            # Get user: "/users/$x@y.com fails with a 400 Bad Request" (OData system option).
+            return 400, _error_body("BadRequest", "Invalid query option in the request URL.")
+        if not self.user_read_granted:
+            return 403, _error_body(
+                "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+            )
+        with self.lock:
+            entry = self.directory.get(key.casefold())
+            if entry is None and GUID.match(key):
+                entry = next(
+                    (e for e in self.directory.values() if e[1].lower() == key.lower()), None
+                )
+        if entry is None:
+            return 404, _error_body(
+                "Request_ResourceNotFound",
+                f"Resource '{key}' does not exist or one of its queried reference-property "
+                "objects are not present.",
+            )
+        return 200, {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(id,userPrincipalName)/$entity",
+            "id": entry[1],
+            "userPrincipalName": entry[0],
+        }
 
     def add_demo_users(self, user_ids: list[str]) -> None:
         now = time.monotonic()
@@ -234,8 +280,7 @@ def create_app(sim: GraphSim) -> Flask:
             }
         )
 
-    @app.post("/v1.0/communications/getPresencesByUserId")
-    def presences() -> Any:
+    def refused_token() -> Any:
         auth = sim.token_state(request.headers.get("Authorization", ""))
         if auth == "expired":
             return _graph_error(
@@ -245,6 +290,63 @@ def create_app(sim: GraphSim) -> Flask:
             return _graph_error(
                 401, "InvalidAuthenticationToken", "Access token validation failure."
             )
+        return None
+
+    @app.get("/v1.0/users/<path:user>")
+    def user(user: str) -> Any:
+        if (refused := refused_token()) is not None:
+            return refused
+        sim.requests_log.append({"path": "user", "at": time.time(), "fault": None})
+        query = request.query_string.decode()
+        status, body = sim.lookup_user("/users/" + user + (f"?{query}" if query else ""))
+        return jsonify(body), status
+
+    @app.get("/v1.0/users('<path:user>')")
+    def user_quoted(user: str) -> Any:
+        if (refused := refused_token()) is not None:
+            return refused
+        sim.requests_log.append({"path": "user", "at": time.time(), "fault": None})
+        status, body = sim.lookup_user(f"/users('{user}')")
+        return jsonify(body), status
+
+    @app.post("/v1.0/$batch")
+    def batch() -> Any:
+        if (refused := refused_token()) is not None:
+            return refused
+        body = request.get_json(silent=True)
+        subs = body.get("requests") if isinstance(body, dict) else None
+        count = len(subs) if isinstance(subs, list) else None
+        sim.requests_log.append({"path": "batch", "requests": count, "at": time.time()})
+        if not isinstance(subs, list) or not subs:
+            return _graph_error(400, "BadRequest", "Invalid batch payload format.")
+        if len(subs) > MAX_BATCH:
+            return _graph_error(
+                400, "BadRequest", f"Number of batch requests exceeds the limit of {MAX_BATCH}."
+            )
+        ids = [r.get("id") if isinstance(r, dict) else None for r in subs]
+        if any(not isinstance(i, str) for i in ids) or len(set(ids)) != len(ids):
+            return _graph_error(400, "BadRequest", "Each request needs a unique string 'id'.")
+        responses = []
+        for sub in subs:
+            if sub.get("method") != "GET" or not isinstance(sub.get("url"), str):
+                status, answer = 400, _error_body("BadRequest", "Only GET /users is simulated.")
+            else:
+                status, answer = sim.lookup_user(sub["url"])
+            responses.append(
+                {
+                    "id": sub["id"],
+                    "status": status,
+                    "headers": {"Content-Type": "application/json"},
+                    "body": answer,
+                }
+            )
+        # "Responses might appear in a different order than the requests": reversed here.
+        return jsonify({"responses": responses[::-1]})
+
+    @app.post("/v1.0/communications/getPresencesByUserId")
+    def presences() -> Any:
+        if (refused := refused_token()) is not None:
+            return refused
         fault = sim.take_fault(token_endpoint=False)
         body = request.get_json(silent=True)
         count = (
@@ -306,6 +408,14 @@ def create_app(sim: GraphSim) -> Flask:
             )
         return jsonify({"users": len(sim.users)})
 
+    @app.post("/_sim/directory")
+    def set_directory() -> Any:
+        """`{"users": {"<userPrincipalName>": "<object id>"}}`: who `GET /users/...` finds."""
+        users = (request.get_json(silent=True) or {}).get("users") or {}
+        for upn, user_id in users.items():
+            sim.add_directory_user(str(upn), str(user_id))
+        return jsonify({"directory": len(sim.directory)})
+
     @app.delete("/_sim/users/<user_id>")
     def remove_user(user_id: str) -> Any:
         with sim.lock:
@@ -324,6 +434,7 @@ def create_app(sim: GraphSim) -> Flask:
         sim.unknown_ids = body.get("unknown_ids", sim.unknown_ids)
         sim.token_ttl_s = float(body.get("token_ttl_s", sim.token_ttl_s))
         sim.permission_granted = bool(body.get("permission_granted", sim.permission_granted))
+        sim.user_read_granted = bool(body.get("user_read_granted", sim.user_read_granted))
         sim.rate_limit = int(body.get("rate_limit", sim.rate_limit))
         sim.rate_window_s = float(body.get("rate_window_s", sim.rate_window_s))
         sim.client_secret = str(body.get("client_secret", sim.client_secret))
@@ -332,6 +443,7 @@ def create_app(sim: GraphSim) -> Flask:
                 "unknown_ids": sim.unknown_ids,
                 "token_ttl_s": sim.token_ttl_s,
                 "permission_granted": sim.permission_granted,
+                "user_read_granted": sim.user_read_granted,
                 "rate_limit": sim.rate_limit,
                 "rate_window_s": sim.rate_window_s,
             }
@@ -394,14 +506,17 @@ def _kind(fault: dict[str, Any] | None) -> str | None:
 def _graph_error(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> Any:
+    return jsonify(_error_body(code, message)), status, headers or {}
+
+
+def _error_body(code: str, message: str) -> dict[str, Any]:
     request_id = str(uuid.uuid4())
     inner = {
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
         "request-id": request_id,
         "client-request-id": request_id,
     }
-    body = {"error": {"code": code, "message": message, "innerError": inner}}
-    return jsonify(body), status, headers or {}
+    return {"error": {"code": code, "message": message, "innerError": inner}}
 
 
 def _oauth_error(status: int, error: str, aadsts: int, text: str) -> Any:
