@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from presence_dash.core.clock import Clock
 from presence_dash.providers import build_providers
 from presence_dash.providers.base import PollingProvider
-from presence_dash.providers.registry import PROVIDERS, provider_spec
+from presence_dash.providers.registry import provider_spec
 from presence_dash.visitors.board import VisitorBoard
 from presence_dash.visitors.listing import BoardListing, StoredListing, VisitorListing
 from presence_dash.visitors.push import VisitorPush
@@ -83,10 +83,7 @@ def build_stored_feature(
 ) -> VisitorFeature:
     """A web node: the list from Redis (the leading worker polls); signals go out through
     this node's own copy of the source, built by its spec's factory and never polled."""
-    configured = any(
-        spec.visitor_source and getattr(settings.providers, spec.name, None) is not None
-        for spec in PROVIDERS
-    )
-    source = visitor_source(build_providers(settings, clock, engine)) if configured else None
+    built = build_providers(settings, clock, engine, only=lambda s: s.visitor_source is not None)
+    source = visitor_source(built)
     listing = StoredListing(feed, source.group_ids) if source else None
     return VisitorFeature(source, listing, SignalLog(engine), clock)
