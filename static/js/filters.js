@@ -27,6 +27,7 @@ export class PeopleFilter {
     this.shownEntries = null; // the entries the last pass showed (see apply)
     this.byNode = new Map();
     this.expected = expected; // people in the page once everyone is built (0: they are)
+    this.blocks = root.getElementsByClassName("people-block"); // live: see parts()
     search.addEventListener("input", () => this.apply());
     team.addEventListener("change", () => {
       this.apply();
@@ -109,11 +110,19 @@ export class PeopleFilter {
     this.lastText = text;
     this.lastTeam = team;
     // A block whose cards are all hidden is hidden too: it would keep its placeholder height.
-    for (const part of this.root.querySelectorAll("section.team, .people-block")) {
+    for (const part of this.parts()) {
       const hide = !visible.has(part);
       if (part.hidden !== hide) part.hidden = hide;
     }
     this.showCount(shownEntries.length);
+  }
+
+  /** The team sections (children of the root) and their blocks of cards. Not a selector
+   * query: that walks every card's subtree, 2 ms a key at 5,000 people; the live list of
+   * blocks follows the renderer's new and dropped blocks and costs nothing while unchanged. */
+  *parts() {
+    for (const child of this.root.children) if (child.classList.contains("team")) yield child;
+    yield* this.blocks;
   }
 
   showCount(shown) {
