@@ -15,20 +15,13 @@ import sqlalchemy as sa
 from glance_helpers import GlanceSimHandle, running_glance_sim
 from helpers import (
     APP_PY,
-    CISCO_APP_PASSWORD,
-    CISCO_APP_PASSWORD_ENV,
     REPO_ROOT,
-    SF_CLIENT_SECRET,
-    SF_CLIENT_SECRET_ENV,
-    SF_WEBHOOK_SECRET,
-    SF_WEBHOOK_SECRET_ENV,
-    SN_PASSWORD,
-    SN_PASSWORD_ENV,
     CiscoSimHandle,
     DashServer,
     EventRecorder,
     SfSimHandle,
     SnSimHandle,
+    sim_secrets_env,
     start_cisco_sim,
     start_process,
     start_salesforce_sim,
@@ -81,14 +74,7 @@ def dash_server(tmp_path: Path) -> Iterator[Callable[..., DashServer]]:
             args,
             cwd=REPO_ROOT,
             logs=tmp_path / f"dash-{len(started)}",
-            env={
-                SN_PASSWORD_ENV: SN_PASSWORD,
-                CISCO_APP_PASSWORD_ENV: CISCO_APP_PASSWORD,
-                SF_CLIENT_SECRET_ENV: SF_CLIENT_SECRET,
-                SF_WEBHOOK_SECRET_ENV: SF_WEBHOOK_SECRET,
-                "LOG_LEVEL": "INFO",
-                **env,
-            },
+            env={**sim_secrets_env(), "LOG_LEVEL": "INFO", **env},
         )
         server = DashServer(f"http://127.0.0.1:{port}", proc, out, err)
         started.append(server)

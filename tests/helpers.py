@@ -468,6 +468,18 @@ SF_PRIVATE_KEY_ENV = "SF_PRIVATE_KEY"
 SF_WEBHOOK_SECRET = "hook-secret"
 SF_WEBHOOK_SECRET_ENV = "SF_WEBHOOK_SECRET"
 SF_API_USER = "presence.dash@example.com"
+
+
+def sim_secrets_env() -> dict[str, str]:
+    """The simulators' credentials as the dashboard reads them, for a dashboard subprocess."""
+    return {
+        SN_PASSWORD_ENV: SN_PASSWORD,
+        CISCO_APP_PASSWORD_ENV: CISCO_APP_PASSWORD,
+        SF_CLIENT_SECRET_ENV: SF_CLIENT_SECRET,
+        SF_WEBHOOK_SECRET_ENV: SF_WEBHOOK_SECRET,
+    }
+
+
 _RSA_KEYS: list[tuple[str, str]] = []
 
 

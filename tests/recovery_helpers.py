@@ -20,13 +20,6 @@ from typing import Any
 
 from glance_helpers import API_KEY, API_KEY_ENV, GlanceSimHandle, glance_section, start_glance_sim
 from helpers import (
-    CISCO_APP_PASSWORD,
-    CISCO_APP_PASSWORD_ENV,
-    SF_CLIENT_SECRET,
-    SF_CLIENT_SECRET_ENV,
-    SF_WEBHOOK_SECRET,
-    SF_WEBHOOK_SECRET_ENV,
-    SN_PASSWORD,
     SN_PASSWORD_ENV,
     SN_USERNAME,
     CiscoSimHandle,
@@ -35,6 +28,7 @@ from helpers import (
     SnSimHandle,
     cisco_section,
     salesforce_section,
+    sim_secrets_env,
     start_cisco_sim,
     start_salesforce_sim,
     start_sn_sim,
@@ -50,13 +44,7 @@ KINDS = ("5xx", "timeout", "malformed", "auth")
 HANG_PAST_TIMEOUT_S = 5.0
 DEFAULT_TIMEOUT_S = 10.0  # ProviderCommon.timeout_seconds
 
-SECRETS = {
-    SN_PASSWORD_ENV: SN_PASSWORD,
-    CISCO_APP_PASSWORD_ENV: CISCO_APP_PASSWORD,
-    SF_CLIENT_SECRET_ENV: SF_CLIENT_SECRET,
-    SF_WEBHOOK_SECRET_ENV: SF_WEBHOOK_SECRET,
-    API_KEY_ENV: API_KEY,
-}
+SECRETS = {**sim_secrets_env(), API_KEY_ENV: API_KEY}
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,10 @@ import redis
 import requests
 from helpers import (
     APP_PY,
-    CISCO_APP_PASSWORD,
-    CISCO_APP_PASSWORD_ENV,
     REPO_ROOT,
-    SF_CLIENT_SECRET,
-    SF_CLIENT_SECRET_ENV,
-    SF_WEBHOOK_SECRET,
-    SF_WEBHOOK_SECRET_ENV,
-    SN_PASSWORD,
-    SN_PASSWORD_ENV,
     DashServer,
     free_port,
+    sim_secrets_env,
     start_process,
     wait_for,
     wait_until_serving,
@@ -122,14 +115,7 @@ def cluster_node(tmp_path: Path) -> Iterator[Callable[..., Node]]:
             args,
             cwd=REPO_ROOT,
             logs=tmp_path / f"{kind}-{len(started)}",
-            env={
-                SN_PASSWORD_ENV: SN_PASSWORD,
-                CISCO_APP_PASSWORD_ENV: CISCO_APP_PASSWORD,
-                SF_CLIENT_SECRET_ENV: SF_CLIENT_SECRET,
-                SF_WEBHOOK_SECRET_ENV: SF_WEBHOOK_SECRET,
-                "LOG_LEVEL": "INFO",
-                **env,
-            },
+            env={**sim_secrets_env(), "LOG_LEVEL": "INFO", **env},
         )
         node = Node(f"http://127.0.0.1:{port}", proc, out, err)
         started.append(node)
